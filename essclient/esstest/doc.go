@@ -1,0 +1,68 @@
+// Package esstest is an in-process fake of the Alibaba Cloud Auto Scaling
+// (ESS) endpoint for tests, in the style of net/http/httptest.
+//
+// NewServer starts an Emulator on a loopback port; point the real SDK client at
+// its URL:
+//
+//	srv := esstest.NewServer(esstest.Config{Clock: clock})
+//	defer srv.Close()
+//	srv.AddScalingGroup(esstest.ScalingGroup{ScalingGroupId: "asg-1", LoadBalancerIds: []string{"lb-1"}})
+//	client, _ := ess.NewClientWithAccessKey(esstest.DefaultRegionID, esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret)
+//	req := ess.CreateDetachLoadBalancersRequest()
+//	req.Scheme, req.Domain = "http", strings.TrimPrefix(srv.URL, "http://")
+//
+// # What it emulates
+//
+// The gateway checks what ESS checks, before anything else: the common
+// parameters (MissingParameter), the access key (InvalidAccessKeyId.NotFound),
+// the Signature V1 (SignatureDoesNotMatch, with "server string to sign is:" so
+// the SDK can compare), the Timestamp (InvalidTimeStamp.Expired beyond ±15
+// minutes) and the SignatureNonce (SignatureNonceUsed within 15 minutes), then
+// the Action (404 InvalidApi.NotFound). Parameters come from the query string
+// and from a form body, by GET or POST. Timestamp and nonce use the real clock,
+// because the SDK stamps requests with the real time; everything else uses
+// Config.Clock.
+//
+// The actions are DetachLoadBalancers, AttachLoadBalancers,
+// DescribeScalingGroups and DescribeScalingActivities, answered in the shapes
+// the SDK's typed responses decode. Groups live in a region (RegionId); a group
+// of another region is not found. A synchronous detach or attach applies before
+// it answers. An asynchronous one (Async=true) answers a ScalingActivityId at
+// once; the activity stays InProgress, its Progress rising, for the group's or
+// the Config's ActivityDuration, then ends with the group's ActivityStatusCode:
+// Successful and Warning apply the change then, Failed and Rejected do not.
+// Activity state is computed from the Clock when read, so FakeClock.Advance
+// ends an activity without any goroutine or sleep. One activity runs per group
+// at a time; any detach or attach meanwhile gets 400 ScalingActivityInProgress.
+//
+// ClientToken: the first successful answer of a token is kept for 24 hours (by
+// the Clock), per action. The same token with the same parameters gets that
+// answer again (same ScalingActivityId, a fresh RequestId) and does nothing;
+// with other parameters it gets 400 IdempotentParameterMismatch. Failed
+// requests are not kept, so their retry may do the work.
+//
+// Every error answer is ESS's JSON with the five string fields RequestId,
+// HostId, Code, Message and Recommend; every answer has a fresh RequestId.
+//
+// # Faults and stats
+//
+// SetFaults (or POST /_emulator/faults) installs a FaultPlan per action or "*".
+// For each call past the gateway, in order: ThrottleQPS answers 400
+// Throttling.User beyond that rate (a token bucket per action, by the Clock);
+// ErrorRate answers one of ErrorCodes with ESS's HTTP status (see
+// StatusForCode) without doing the work; the action runs; LostAnswerRate closes
+// the connection without an answer, the work done; Latency delays the answer,
+// and a client that goes away meanwhile gets none. Randomness comes from
+// Config.Seed only, so a sequential test replays exactly.
+//
+// Stats counts calls by action and answer code ("OK" on success, "LostAnswer"
+// for a dropped answer), DetachesApplied (detaches that changed a group, when
+// the change happened: at once, or when an activity ended Successful or
+// Warning) and ActivitiesCreated, so a test can prove "applied exactly once".
+//
+// # Control endpoints
+//
+// Under /_emulator/, without signature: GET stats, GET and POST faults, GET and
+// POST scaling-groups (one group in the State file's shape; adds or replaces).
+// cmd/ess-emulator serves the same Emulator as a program.
+package esstest
