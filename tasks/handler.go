@@ -1,0 +1,266 @@
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"essworker/essclient"
+)
+
+// HeaderEnqueuedAt is the task header holding the enqueue time (Unix nanoseconds),
+// from which the handler measures a job's duration.
+const HeaderEnqueuedAt = "essworker-enqueued-at"
+
+// Handler runs detach jobs: one task is one DetachLoadBalancers request, from the
+// call to its final answer. Register it for TypeDetachLoadBalancers, and give the
+// asynq server IsFailure and h.RetryDelay, or a waiting job counts as failing.
+type Handler struct {
+	cfg     HandlerConfig
+	leases  groupLeases
+	records activityRecords
+}
+
+// NewHandler checks cfg and returns a handler.
+func NewHandler(cfg HandlerConfig) (*Handler, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{
+		cfg:    cfg,
+		leases: groupLeases{rdb: cfg.Redis, prefix: cfg.KeyPrefix, ttl: cfg.LeaseTTL},
+		// The record must outlive the longest wait, and a little more so that a job
+		// replayed right after its end still finds it.
+		records: activityRecords{rdb: cfg.Redis, prefix: cfg.KeyPrefix, ttl: cfg.PollTimeout + time.Hour},
+	}, nil
+}
+
+// job is one attempt's view of a task.
+type job struct {
+	task    *asynq.Task
+	taskID  string
+	payload DetachPayload
+	token   string
+	log     *slog.Logger
+	leased  bool
+	polling bool
+}
+
+// ProcessTask implements asynq.Handler.
+func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	taskID, _ := asynq.GetTaskID(ctx)
+	j := &job{task: t, taskID: taskID, log: h.cfg.Logger.With("task_id", taskID)}
+	p, err := DecodeDetachPayload(t.Payload())
+	if err != nil {
+		return h.finish(ctx, j, DetachResult{Outcome: OutcomeInvalid, ErrorCode: "InvalidPayload", ErrorMessage: err.Error()}, err)
+	}
+	j.payload = p
+	j.token = p.ClientToken
+	if j.token == "" {
+		j.token = tokenOfTaskID(taskID)
+	}
+	j.log = j.log.With("client_token", j.token, "group", p.ScalingGroupId)
+
+	taken, holder, err := h.leases.acquire(ctx, p.ScalingGroupId, taskID)
+	if err != nil {
+		return h.fail(ctx, j, err)
+	}
+	if !taken {
+		h.cfg.Observer.GroupLeaseContended()
+		return &snoozeError{reason: "scaling group " + p.ScalingGroupId + " is leased by task " + holder, delay: h.cfg.BusyDelay}
+	}
+	j.leased = true
+
+	rec, found, err := h.records.load(ctx, j.token)
+	if err != nil {
+		return h.fail(ctx, j, err)
+	}
+	if found {
+		// A detach already started this activity, in this or an earlier life of the
+		// job: follow it, never detach again.
+		return h.poll(ctx, j, rec)
+	}
+	return h.detach(ctx, j)
+}
+
+func (h *Handler) detach(ctx context.Context, j *job) error {
+	p := j.payload
+	res, err := h.cfg.ESS.DetachLoadBalancers(ctx, essclient.DetachRequest{
+		RegionID:        p.RegionId,
+		ScalingGroupID:  p.ScalingGroupId,
+		LoadBalancerIDs: p.LoadBalancerIds,
+		ForceDetach:     p.ForceDetach,
+		Async:           p.Async,
+		ClientToken:     j.token,
+	})
+	if err != nil {
+		return h.essFailed(ctx, j, err)
+	}
+	j.log = j.log.With("request_id", res.RequestID)
+	if !p.Async || res.ScalingActivityID == "" {
+		return h.finish(ctx, j, DetachResult{Outcome: OutcomeDetached, RequestIds: []string{res.RequestID}}, nil)
+	}
+	rec := activityRecord{
+		ScalingActivityId: res.ScalingActivityID,
+		RegionId:          p.RegionId,
+		DetachRequestId:   res.RequestID,
+		StartedAt:         time.Now(),
+	}
+	if err := h.records.save(ctx, j.token, rec); err != nil {
+		// The next attempt sends the same token, and ESS answers the same activity.
+		return h.fail(ctx, j, err)
+	}
+	j.log.Info("scaling activity started", "activity_id", rec.ScalingActivityId)
+	return &snoozeError{reason: "scaling activity " + rec.ScalingActivityId + " started", delay: h.cfg.PollInterval}
+}
+
+func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord) error {
+	j.polling = true
+	j.log = j.log.With("activity_id", rec.ScalingActivityId)
+	base := DetachResult{ScalingActivityId: rec.ScalingActivityId, RequestIds: []string{rec.DetachRequestId}}
+	out, err := h.cfg.ESS.DescribeScalingActivities(ctx, rec.RegionId, []string{rec.ScalingActivityId})
+	if err != nil {
+		return h.essFailed(ctx, j, err)
+	}
+	waited := time.Since(rec.StartedAt)
+	var act *essclient.Activity
+	for i := range out.Activities {
+		if out.Activities[i].ScalingActivityID == rec.ScalingActivityId {
+			act = &out.Activities[i]
+		}
+	}
+	if act == nil || !act.Terminal() {
+		// A fresh activity may not be listed yet; either way the wait is bounded.
+		if waited >= h.cfg.PollTimeout {
+			h.cfg.Observer.ActivityFinished("Timeout", waited)
+			base.Outcome = OutcomeActivityTimeout
+			base.RequestIds = append(base.RequestIds, out.RequestID)
+			if act != nil {
+				base.StatusCode, base.StatusMessage = act.StatusCode, act.StatusMessage
+			}
+			return h.finish(ctx, j, base, fmt.Errorf("scaling activity %s did not end within %v", rec.ScalingActivityId, h.cfg.PollTimeout))
+		}
+		return &snoozeError{reason: "scaling activity " + rec.ScalingActivityId + " in progress", delay: h.cfg.PollInterval}
+	}
+	h.cfg.Observer.ActivityFinished(act.StatusCode, waited)
+	base.StatusCode, base.StatusMessage = act.StatusCode, act.StatusMessage
+	base.RequestIds = append(base.RequestIds, out.RequestID)
+	switch act.StatusCode {
+	case essclient.StatusSuccessful, essclient.StatusWarning:
+		base.Outcome = OutcomeDetached
+		return h.finish(ctx, j, base, nil)
+	default:
+		base.Outcome = OutcomeActivityFailed
+		return h.finish(ctx, j, base, fmt.Errorf("scaling activity %s ended %s: %s", rec.ScalingActivityId, act.StatusCode, act.StatusMessage))
+	}
+}
+
+// essFailed decides what a failed ESS call means for the job.
+func (h *Handler) essFailed(ctx context.Context, j *job, err error) error {
+	var e *essclient.Error
+	errors.As(err, &e)
+	class := essclient.ClassOf(err)
+	j.log.Warn("ess call failed", "err", err, "class", class.String())
+	switch class {
+	case essclient.ClassBusy:
+		return &snoozeError{reason: err.Error(), delay: h.cfg.BusyDelay}
+	case essclient.ClassNotAttached:
+		res := DetachResult{Outcome: OutcomeNotAttached, ErrorCode: e.Code, ErrorMessage: e.Message, RequestIds: []string{e.RequestID}}
+		if h.cfg.StrictNotAttached {
+			return h.finish(ctx, j, res, err)
+		}
+		return h.finish(ctx, j, res, nil)
+	case essclient.ClassPermanent:
+		res := DetachResult{Outcome: OutcomeFailed, ErrorCode: e.Code, ErrorMessage: e.Message}
+		if e.RequestID != "" {
+			res.RequestIds = []string{e.RequestID}
+		}
+		return h.finish(ctx, j, res, err)
+	default:
+		return h.fail(ctx, j, err)
+	}
+}
+
+// fail ends an attempt with a retryable failure, or ends the job when that was
+// its last attempt (asynq would archive it without telling the handler).
+func (h *Handler) fail(ctx context.Context, j *job, err error) error {
+	n, _ := asynq.GetRetryCount(ctx)
+	limit, _ := asynq.GetMaxRetry(ctx)
+	limit = min(limit, h.cfg.MaxRetry)
+	if n < limit || ctx.Err() != nil {
+		return err
+	}
+	res := DetachResult{Outcome: OutcomeFailed, ErrorMessage: err.Error()}
+	var e *essclient.Error
+	if errors.As(err, &e) {
+		res.ErrorCode, res.ErrorMessage = e.Code, e.Message
+		if e.RequestID != "" {
+			res.RequestIds = []string{e.RequestID}
+		}
+	}
+	return h.finish(ctx, j, res, err)
+}
+
+// finish records the job's final answer, frees its group, and tells asynq to
+// complete (cause nil) or archive it.
+func (h *Handler) finish(ctx context.Context, j *job, res DetachResult, cause error) error {
+	p := j.payload
+	res.ClientToken, res.RegionId, res.ScalingGroupId = j.token, p.RegionId, p.ScalingGroupId
+	res.LoadBalancerIds, res.Async = p.LoadBalancerIds, p.Async
+	n, _ := asynq.GetRetryCount(ctx)
+	res.Attempts = n + 1
+	b, err := json.Marshal(res)
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	if w := j.task.ResultWriter(); w != nil {
+		if _, err := w.Write(b); err != nil {
+			return fmt.Errorf("write result: %w", err)
+		}
+	}
+	if j.polling {
+		if err := h.records.finish(ctx, j.token); err != nil {
+			j.log.Warn("activity record not finished", "err", err)
+		}
+	}
+	if j.leased {
+		if err := h.leases.release(ctx, p.ScalingGroupId, j.taskID); err != nil {
+			// The lease expires by itself; the group is only held up until then.
+			j.log.Warn("group lease not released", "err", err)
+		}
+	}
+	h.cfg.Observer.JobFinished(j.task.Type(), res.Outcome, sinceEnqueue(j.task))
+	attrs := []any{"outcome", res.Outcome, "status", res.StatusCode, "attempts", res.Attempts}
+	if cause != nil {
+		j.log.Warn("job archived", append(attrs, "err", cause)...)
+		return &archiveError{cause: cause}
+	}
+	j.log.Info("job done", attrs...)
+	return nil
+}
+
+// tokenOfTaskID is the ClientToken of a job whose producer set none: its task
+// ID, stable across retries, or a name-based UUID of it when the ID is not a
+// valid token (too long, not ASCII).
+func tokenOfTaskID(taskID string) string {
+	if checkID(taskID, MaxClientTokenLen) == "" {
+		return taskID
+	}
+	return uuid.NewSHA1(chunkTokenNamespace, []byte(taskID)).String()
+}
+
+func sinceEnqueue(t *asynq.Task) time.Duration {
+	ns, err := strconv.ParseInt(t.Headers()[HeaderEnqueuedAt], 10, 64)
+	if err != nil {
+		return -1
+	}
+	return time.Since(time.Unix(0, ns))
+}

@@ -1,0 +1,133 @@
+package tasks
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"essworker/essclient"
+)
+
+// Defaults of HandlerConfig.
+const (
+	DefaultPollInterval = 5 * time.Second
+	DefaultPollTimeout  = 30 * time.Minute
+	DefaultLeaseTTL     = 2 * time.Minute
+	DefaultBusyDelay    = 2 * time.Second
+	DefaultRetryBase    = time.Second
+	DefaultRetryCap     = 2 * time.Minute
+	DefaultThrottleBase = 5 * time.Second
+	DefaultKeyPrefix    = "essworker:"
+)
+
+// HandlerConfig configures NewHandler. Zero durations take their defaults.
+type HandlerConfig struct {
+	// ESS is the ESS boundary. Required.
+	ESS essclient.API
+	// Redis holds the group leases and the activity records. Required; use the
+	// Redis that asynq uses, so both survive or fail together.
+	Redis redis.UniversalClient
+	// PollInterval is the wait between two looks at a running scaling activity.
+	// Default DefaultPollInterval.
+	PollInterval time.Duration
+	// PollTimeout bounds the wait for one activity, from the detach answer on; past
+	// it the job is archived with outcome activity_timeout. Default DefaultPollTimeout.
+	PollTimeout time.Duration
+	// LeaseTTL is how long a group lease outlives its holder's last sign of life.
+	// It must exceed PollInterval, since a polling job renews it once a poll.
+	// Default DefaultLeaseTTL.
+	LeaseTTL time.Duration
+	// BusyDelay is the wait before trying again a job whose group is busy (its lease
+	// held by another job, or ESS answering that an activity runs). Default DefaultBusyDelay.
+	BusyDelay time.Duration
+	// RetryBase and RetryCap shape the exponential backoff of retryable failures:
+	// RetryBase*2^n, capped at RetryCap, with jitter. Defaults DefaultRetryBase,
+	// DefaultRetryCap.
+	RetryBase time.Duration
+	RetryCap  time.Duration
+	// ThrottleBase replaces RetryBase after a Throttling answer. Default DefaultThrottleBase.
+	ThrottleBase time.Duration
+	// MaxRetry caps the failed attempts of a job, below the task's own MaxRetry
+	// when lower; snoozes are not attempts. Default DefaultMaxRetry.
+	MaxRetry int
+	// StrictNotAttached archives a job whose load balancer is not attached to the
+	// group, instead of completing it with outcome not_attached. Default false.
+	StrictNotAttached bool
+	// KeyPrefix prefixes every Redis key the handler writes. Default DefaultKeyPrefix.
+	KeyPrefix string
+	// Logger receives one line per job outcome and per ESS failure. Default: discard.
+	Logger *slog.Logger
+	// Observer is told of outcomes for metrics. Default: none.
+	Observer Observer
+}
+
+// Observer receives what the handler does, for metrics.
+type Observer interface {
+	// JobFinished is called once per job with its final outcome (see Outcome*) and
+	// the time since it was enqueued (negative when unknown).
+	JobFinished(taskType, outcome string, sinceEnqueue time.Duration)
+	// ActivityFinished is called when a followed scaling activity ends, with its
+	// status code (or "Timeout") and how long it was followed.
+	ActivityFinished(status string, d time.Duration)
+	// GroupLeaseContended is called when a job finds its group leased by another.
+	GroupLeaseContended()
+}
+
+type nopObserver struct{}
+
+func (nopObserver) JobFinished(string, string, time.Duration) {}
+func (nopObserver) ActivityFinished(string, time.Duration)    {}
+func (nopObserver) GroupLeaseContended()                      {}
+
+func (c HandlerConfig) withDefaults() (HandlerConfig, error) {
+	if c.ESS == nil {
+		return c, errors.New("tasks: HandlerConfig.ESS is required")
+	}
+	if c.Redis == nil {
+		return c, errors.New("tasks: HandlerConfig.Redis is required")
+	}
+	durations := []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"PollInterval", &c.PollInterval, DefaultPollInterval},
+		{"PollTimeout", &c.PollTimeout, DefaultPollTimeout},
+		{"LeaseTTL", &c.LeaseTTL, DefaultLeaseTTL},
+		{"BusyDelay", &c.BusyDelay, DefaultBusyDelay},
+		{"RetryBase", &c.RetryBase, DefaultRetryBase},
+		{"RetryCap", &c.RetryCap, DefaultRetryCap},
+		{"ThrottleBase", &c.ThrottleBase, DefaultThrottleBase},
+	}
+	for _, d := range durations {
+		switch {
+		case *d.v < 0:
+			return c, fmt.Errorf("tasks: HandlerConfig.%s must not be negative (got %v)", d.name, *d.v)
+		case *d.v == 0:
+			*d.v = d.def
+		}
+	}
+	switch {
+	case c.MaxRetry < 0:
+		return c, fmt.Errorf("tasks: HandlerConfig.MaxRetry must not be negative (got %d)", c.MaxRetry)
+	case c.MaxRetry == 0:
+		c.MaxRetry = DefaultMaxRetry
+	}
+	if c.LeaseTTL <= c.PollInterval {
+		return c, fmt.Errorf("tasks: HandlerConfig.LeaseTTL (%v) must exceed PollInterval (%v)", c.LeaseTTL, c.PollInterval)
+	}
+	if c.KeyPrefix == "" {
+		c.KeyPrefix = DefaultKeyPrefix
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
+	return c, nil
+}

@@ -1,0 +1,61 @@
+package tasks
+
+import (
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"essworker/essclient"
+)
+
+// snoozeError ends an attempt that is not a failure: the job waits for its
+// scaling activity or for its group, holding no worker slot. IsFailure says
+// false for it, so asynq does not count it against MaxRetry, and RetryDelay turns
+// it into its delay: asynq's way to snooze a task.
+type snoozeError struct {
+	reason string
+	delay  time.Duration
+}
+
+func (e *snoozeError) Error() string { return "waiting: " + e.reason }
+
+// archiveError ends a job for good: asynq archives it at once, with the cause's
+// text as its last error.
+type archiveError struct{ cause error }
+
+func (e *archiveError) Error() string   { return e.cause.Error() }
+func (e *archiveError) Unwrap() []error { return []error{e.cause, asynq.SkipRetry} }
+
+// IsFailure is the asynq.Config IsFailure function for servers running the
+// handler: a snooze is not a failure.
+func IsFailure(err error) bool {
+	var s *snoozeError
+	return !errors.As(err, &s)
+}
+
+// RetryDelay is the asynq.Config RetryDelayFunc for servers running the handler:
+// a snooze waits its own delay; a failure backs off exponentially from RetryBase
+// (ThrottleBase after a Throttling answer) up to RetryCap, with jitter so that
+// many jobs failing together do not come back together.
+func (h *Handler) RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	var s *snoozeError
+	if errors.As(err, &s) {
+		return jitter(s.delay, 0.1)
+	}
+	base := h.cfg.RetryBase
+	if essclient.ClassOf(err) == essclient.ClassThrottled {
+		base = h.cfg.ThrottleBase
+	}
+	d := h.cfg.RetryCap
+	if n < 30 && base<<n < h.cfg.RetryCap && base<<n > 0 {
+		d = base << n
+	}
+	return jitter(d, 0.5)
+}
+
+// jitter spreads d over [d*(1-frac), d].
+func jitter(d time.Duration, frac float64) time.Duration {
+	return d - time.Duration(rand.Float64()*frac*float64(d))
+}

@@ -1,0 +1,54 @@
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// groupLeases keeps one job at a time per scaling group across the fleet. A lease
+// belongs to a task ID, not a process, so a job that snoozes or is picked up by
+// another worker after a crash still holds it; it expires if nobody renews it.
+type groupLeases struct {
+	rdb    redis.UniversalClient
+	prefix string
+	ttl    time.Duration
+}
+
+// acquireScript takes the lease if free, renews it if the caller holds it, and
+// otherwise returns the holder.
+var acquireScript = redis.NewScript(`
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return ''
+end
+return holder`)
+
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`)
+
+func (l groupLeases) key(groupID string) string { return l.prefix + "lease:" + groupID }
+
+// acquire takes or renews the lease of groupID for holder. It returns the current
+// holder when another job has it.
+func (l groupLeases) acquire(ctx context.Context, groupID, holder string) (taken bool, other string, err error) {
+	res, err := acquireScript.Run(ctx, l.rdb, []string{l.key(groupID)}, holder, l.ttl.Milliseconds()).Text()
+	if err != nil {
+		return false, "", fmt.Errorf("acquire lease of group %s: %w", groupID, err)
+	}
+	return res == "", res, nil
+}
+
+// release frees the lease if holder still has it.
+func (l groupLeases) release(ctx context.Context, groupID, holder string) error {
+	if err := releaseScript.Run(ctx, l.rdb, []string{l.key(groupID)}, holder).Err(); err != nil {
+		return fmt.Errorf("release lease of group %s: %w", groupID, err)
+	}
+	return nil
+}

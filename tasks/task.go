@@ -1,0 +1,75 @@
+package tasks
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+)
+
+// TypeDetachLoadBalancers is the asynq task type of a detach job.
+const TypeDetachLoadBalancers = "ess:detach_load_balancers"
+
+// Defaults that NewDetachLoadBalancersTask puts on every task; a caller's
+// asynq options override them.
+const (
+	// DefaultMaxRetry is how many times asynq retries a job after real failures.
+	// Waiting for a scaling activity or a busy group snoozes and does not count.
+	DefaultMaxRetry = 25
+	// DefaultRetention is how long a finished job and its result stay in Redis,
+	// readable by `enqueue --wait`, asynqmon and the Inspector. While they stay,
+	// its task ID stays taken, so enqueueing the same ClientToken again is a
+	// reported duplicate, not a second detach.
+	DefaultRetention = 24 * time.Hour
+	// DefaultQueue is the asynq queue jobs go to.
+	DefaultQueue = "default"
+)
+
+// taskIDPrefix namespaces detach jobs among other task IDs in the same queue.
+const taskIDPrefix = "detach:"
+
+// TaskID returns the asynq task ID of the job with this ClientToken:
+// "detach:" followed by the token. The mapping is one to one, so a job's ID
+// is stable across retries and a second enqueue of the same token conflicts
+// with the first (asynq.ErrTaskIDConflict) instead of queueing a second detach.
+func TaskID(clientToken string) string {
+	return taskIDPrefix + clientToken
+}
+
+// NewDetachLoadBalancersTask returns the asynq task for one detach job.
+//
+// p must pass Validate, so it names at most MaxLoadBalancers load balancers
+// (SplitDetach or Enqueue cut longer lists); otherwise the error wraps
+// ErrInvalidPayload and the task is nil. An empty ClientToken is replaced by a
+// new random UUID, which is then the token of every attempt.
+//
+// The task carries the header HeaderEnqueuedAt (for the job duration metric),
+// asynq.TaskID(TaskID(token)), asynq.MaxRetry(DefaultMaxRetry),
+// asynq.Retention(DefaultRetention) and asynq.Queue(DefaultQueue); opts come
+// after these, so they win. Overriding the task ID breaks the duplicate
+// detection described at TaskID.
+func NewDetachLoadBalancersTask(p DetachPayload, opts ...asynq.Option) (*asynq.Task, error) {
+	if p.ClientToken == "" {
+		p.ClientToken = uuid.NewString()
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	payload, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("tasks: encode payload: %w", err)
+	}
+	all := make([]asynq.Option, 0, 4+len(opts))
+	all = append(all,
+		asynq.TaskID(TaskID(p.ClientToken)),
+		asynq.MaxRetry(DefaultMaxRetry),
+		asynq.Retention(DefaultRetention),
+		asynq.Queue(DefaultQueue),
+	)
+	all = append(all, opts...)
+	headers := map[string]string{HeaderEnqueuedAt: strconv.FormatInt(time.Now().UnixNano(), 10)}
+	return asynq.NewTaskWithHeaders(TypeDetachLoadBalancers, payload, headers, all...), nil
+}

@@ -1,0 +1,117 @@
+package tasks
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+)
+
+// ErrInvalidPayload is wrapped by every decoding and validation error, so a
+// handler can tell a job that can never succeed (archive it, do not retry)
+// from a failure worth retrying: errors.Is(err, ErrInvalidPayload).
+var ErrInvalidPayload = errors.New("invalid payload")
+
+// FieldError is an invalid payload, with the field at fault. Its text is
+// "invalid payload: Field: Reason", e.g.
+// "invalid payload: LoadBalancerIds: more than 5 (got 7)". Field is empty when
+// the payload as a whole is at fault (malformed JSON, not an object).
+type FieldError struct {
+	Field  string // JSON field name, with an index for list elements: "LoadBalancerIds[2]"
+	Reason string // what is wrong, e.g. "required"
+}
+
+func (e *FieldError) Error() string {
+	if e.Field == "" {
+		return ErrInvalidPayload.Error() + ": " + e.Reason
+	}
+	return ErrInvalidPayload.Error() + ": " + e.Field + ": " + e.Reason
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidPayload) true.
+func (e *FieldError) Unwrap() error { return ErrInvalidPayload }
+
+func payloadError(reason string) *FieldError { return &FieldError{Reason: reason} }
+
+// maxIDLen bounds ScalingGroupId and each load balancer ID. ESS IDs are about
+// 25 characters; the bound only keeps junk out of logs, keys and metrics.
+const maxIDLen = 128
+
+// regionPattern: lowercase words of letters and digits joined by single
+// dashes, starting with a letter ("cn-hangzhou", "ap-southeast-1").
+var regionPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+// maxRegionLen bounds RegionId; real region IDs are under 25 characters.
+const maxRegionLen = 64
+
+// Validate checks p against the job contract and returns the first problem as
+// a *FieldError (which wraps ErrInvalidPayload), in field order:
+//
+//   - RegionId: empty, or a region ID (lowercase letters, digits, single dashes).
+//   - ScalingGroupId: required; printable ASCII without spaces.
+//   - LoadBalancerIds: 1 to MaxLoadBalancers IDs, each non-empty, printable
+//     ASCII without spaces, none repeated.
+//   - ClientToken: empty (the worker then uses the asynq task ID), or printable
+//     ASCII without spaces, at most MaxClientTokenLen characters.
+func (p DetachPayload) Validate() error {
+	return p.validate(true)
+}
+
+// validate is Validate; limitLBs false skips the MaxLoadBalancers limit, for
+// requests that SplitDetach will cut into jobs.
+func (p DetachPayload) validate(limitLBs bool) error {
+	if p.RegionId != "" {
+		if len(p.RegionId) > maxRegionLen {
+			return &FieldError{Field: "RegionId", Reason: fmt.Sprintf("longer than %d characters (got %d)", maxRegionLen, len(p.RegionId))}
+		}
+		if !regionPattern.MatchString(p.RegionId) {
+			return &FieldError{Field: "RegionId", Reason: fmt.Sprintf("must look like a region ID (lowercase letters, digits, dashes, e.g. cn-hangzhou), got %q", p.RegionId)}
+		}
+	}
+	if p.ScalingGroupId == "" {
+		return &FieldError{Field: "ScalingGroupId", Reason: "required"}
+	}
+	if reason := checkID(p.ScalingGroupId, maxIDLen); reason != "" {
+		return &FieldError{Field: "ScalingGroupId", Reason: reason}
+	}
+	if len(p.LoadBalancerIds) == 0 {
+		return &FieldError{Field: "LoadBalancerIds", Reason: fmt.Sprintf("required (1 to %d IDs)", MaxLoadBalancers)}
+	}
+	if limitLBs && len(p.LoadBalancerIds) > MaxLoadBalancers {
+		return &FieldError{Field: "LoadBalancerIds", Reason: fmt.Sprintf("more than %d (got %d)", MaxLoadBalancers, len(p.LoadBalancerIds))}
+	}
+	first := make(map[string]int, len(p.LoadBalancerIds))
+	for i, id := range p.LoadBalancerIds {
+		field := fmt.Sprintf("LoadBalancerIds[%d]", i)
+		if id == "" {
+			return &FieldError{Field: field, Reason: "empty"}
+		}
+		if reason := checkID(id, maxIDLen); reason != "" {
+			return &FieldError{Field: field, Reason: reason}
+		}
+		if j, dup := first[id]; dup {
+			return &FieldError{Field: field, Reason: fmt.Sprintf("duplicate of LoadBalancerIds[%d] (%q)", j, id)}
+		}
+		first[id] = i
+	}
+	if p.ClientToken != "" {
+		if reason := checkID(p.ClientToken, MaxClientTokenLen); reason != "" {
+			return &FieldError{Field: "ClientToken", Reason: reason}
+		}
+	}
+	return nil
+}
+
+// checkID returns why s is not a usable ID or token, or "" when it is: printable
+// ASCII without spaces (ESS takes ASCII; a space is almost always a typo or a
+// badly split list), at most maxLen characters.
+func checkID(s string, maxLen int) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' {
+			return fmt.Sprintf("must be printable ASCII without spaces (byte %d is 0x%02x)", i, c)
+		}
+	}
+	if len(s) > maxLen {
+		return fmt.Sprintf("longer than %d characters (got %d)", maxLen, len(s))
+	}
+	return ""
+}
