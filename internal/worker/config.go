@@ -1,0 +1,193 @@
+package worker
+
+import (
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"essworker/essclient"
+	"essworker/tasks"
+)
+
+// Defaults of Config.
+const (
+	DefaultRedisURL        = "redis://127.0.0.1:6379/0"
+	DefaultConcurrency     = 10
+	DefaultQueues          = tasks.DefaultQueue
+	DefaultRegion          = "cn-hangzhou"
+	DefaultESSQPS          = 10.0
+	DefaultESSTimeout      = essclient.DefaultTimeout
+	DefaultPollInterval    = tasks.DefaultPollInterval
+	DefaultPollTimeout     = tasks.DefaultPollTimeout
+	DefaultMaxRetry        = tasks.DefaultMaxRetry
+	DefaultMetricsAddr     = ":9090"
+	DefaultShutdownTimeout = 30 * time.Second
+	DefaultLogLevel        = "info"
+	DefaultLogFormat       = "json"
+	// DefaultDelayedCheck is how often scheduled and snoozed jobs are moved back to
+	// their queue: it bounds how late a job notices its activity's end.
+	DefaultDelayedCheck = time.Second
+)
+
+// Config is the worker's configuration. Validate fills in defaults and checks it.
+type Config struct {
+	// RedisURL: redis://, rediss:// (TLS) or redis-sentinel:// (asynq's syntax:
+	// redis-sentinel://[:password@]host1:port,host2:port?master=NAME).
+	// Default DefaultRedisURL.
+	RedisURL string
+	// Concurrency is how many jobs run at once in this worker. Default DefaultConcurrency.
+	Concurrency int
+	// Queues to serve with their priorities, written "q1=6,q2=3" or "q1,q2"
+	// (priority 1). Default DefaultQueues.
+	Queues string
+	// ESSEndpoint overrides the ESS endpoint ("http://127.0.0.1:8080"). Default: the
+	// SDK's regional endpoint over HTTPS.
+	ESSEndpoint string
+	// Region is the region of jobs that name none. Default DefaultRegion.
+	Region string
+	// ESSQPS is the fleet-wide rate of ESS calls, shared through Redis. Default DefaultESSQPS.
+	ESSQPS float64
+	// ESSTimeout bounds one ESS call. Default DefaultESSTimeout.
+	ESSTimeout time.Duration
+	// PollInterval is the wait between two looks at a scaling activity. Default DefaultPollInterval.
+	PollInterval time.Duration
+	// PollTimeout bounds the wait for one activity. Default DefaultPollTimeout.
+	PollTimeout time.Duration
+	// MaxRetry caps the failed attempts of a job in this worker, whatever the
+	// producer asked (snoozes are not attempts). Default DefaultMaxRetry.
+	MaxRetry int
+	// MetricsAddr is where /metrics, /healthz and /readyz are served. Default DefaultMetricsAddr.
+	MetricsAddr string
+	// ShutdownTimeout bounds the wait for jobs in flight on SIGTERM; jobs still
+	// running then are handed back to the queue. Default DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
+	// StrictNotAttached archives jobs whose load balancer is not attached instead
+	// of completing them as not_attached. Default false.
+	StrictNotAttached bool
+	// LogLevel: debug, info, warn, error. Default DefaultLogLevel.
+	LogLevel string
+	// LogFormat: json or text. Default DefaultLogFormat.
+	LogFormat string
+	// DelayedCheck is how often snoozed and retried jobs return to their queue.
+	// Default DefaultDelayedCheck.
+	DelayedCheck time.Duration
+}
+
+// FieldError is a configuration error; Field is the flag's name.
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("--%s: %s", e.Field, e.Reason) }
+
+// Validate fills in defaults and checks every field, naming the flag of the first
+// bad one.
+func (c *Config) Validate() error {
+	setDefault(&c.RedisURL, DefaultRedisURL)
+	setDefault(&c.Queues, DefaultQueues)
+	setDefault(&c.Region, DefaultRegion)
+	setDefault(&c.MetricsAddr, DefaultMetricsAddr)
+	setDefault(&c.LogLevel, DefaultLogLevel)
+	setDefault(&c.LogFormat, DefaultLogFormat)
+	setDefault(&c.Concurrency, DefaultConcurrency)
+	setDefault(&c.ESSQPS, DefaultESSQPS)
+	setDefault(&c.ESSTimeout, DefaultESSTimeout)
+	setDefault(&c.PollInterval, DefaultPollInterval)
+	setDefault(&c.PollTimeout, DefaultPollTimeout)
+	setDefault(&c.MaxRetry, DefaultMaxRetry)
+	setDefault(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	setDefault(&c.DelayedCheck, DefaultDelayedCheck)
+
+	if _, err := ParseQueues(c.Queues); err != nil {
+		return &FieldError{"queues", err.Error()}
+	}
+	checks := []struct {
+		field string
+		bad   bool
+		why   string
+	}{
+		{"concurrency", c.Concurrency < 0, "must be positive"},
+		{"ess-qps", c.ESSQPS < 0, "must be positive"},
+		{"ess-timeout", c.ESSTimeout < 0, "must be positive"},
+		{"poll-interval", c.PollInterval < 0, "must be positive"},
+		{"poll-timeout", c.PollTimeout < c.PollInterval, "must be at least --poll-interval"},
+		{"max-retry", c.MaxRetry < 0, "must not be negative"},
+		{"shutdown-timeout", c.ShutdownTimeout < 0, "must be positive"},
+		{"log-level", !oneOf(c.LogLevel, "debug", "info", "warn", "error"), "must be debug, info, warn or error"},
+		{"log-format", !oneOf(c.LogFormat, "json", "text"), "must be json or text"},
+		{"region", !validRegion(c.Region), "must look like cn-hangzhou"},
+	}
+	for _, ch := range checks {
+		if ch.bad {
+			return &FieldError{ch.field, ch.why}
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		return &FieldError{"metrics-addr", fmt.Sprintf("want HOST:PORT: %v", err)}
+	}
+	return nil
+}
+
+// ParseQueues reads "q1=6,q2=3" or "q1,q2" into asynq's queue priorities.
+func ParseQueues(s string) (map[string]int, error) {
+	queues := map[string]int{}
+	for _, part := range strings.Split(s, ",") {
+		name, prio, hasPrio := strings.Cut(strings.TrimSpace(part), "=")
+		if name == "" {
+			return nil, fmt.Errorf("empty queue name in %q", s)
+		}
+		p := 1
+		if hasPrio {
+			n, err := strconv.Atoi(prio)
+			if err != nil || n < 1 {
+				return nil, fmt.Errorf("priority of queue %q must be a positive integer (got %q)", name, prio)
+			}
+			p = n
+		}
+		if _, dup := queues[name]; dup {
+			return nil, fmt.Errorf("queue %q named twice", name)
+		}
+		queues[name] = p
+	}
+	return queues, nil
+}
+
+// QueueNames lists the queues of c, sorted.
+func (c *Config) QueueNames() []string {
+	qs, _ := ParseQueues(c.Queues)
+	names := make([]string, 0, len(qs))
+	for q := range qs {
+		names = append(names, q)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+func oneOf(s string, options ...string) bool {
+	for _, o := range options {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}
+
+func validRegion(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return s != ""
+}

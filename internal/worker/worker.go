@@ -1,0 +1,157 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials/provider"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"essworker/essclient"
+	"essworker/internal/metrics"
+	"essworker/internal/ratelimit"
+	"essworker/tasks"
+)
+
+// httpShutdownTimeout bounds the wait for open HTTP requests at exit.
+const httpShutdownTimeout = 5 * time.Second
+
+// Worker is one configured worker process, ready to Run.
+type Worker struct {
+	cfg      Config
+	log      *slog.Logger
+	rdb      redis.UniversalClient
+	ess      *essclient.Client
+	server   *asynq.Server
+	mux      *asynq.ServeMux
+	insp     *asynq.Inspector
+	metrics  *metrics.Metrics
+	listener net.Listener
+	running  atomic.Bool
+}
+
+// New validates cfg, checks that Redis answers, and prepares the worker and its
+// HTTP listener. credentials may be nil for the SDK's default chain.
+func New(ctx context.Context, cfg Config, credentials provider.Provider, log *slog.Logger) (*Worker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	queues, _ := ParseQueues(cfg.Queues)
+	redisOpt, rdb, err := RedisConn(cfg.RedisURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRedis(ctx, rdb, cfg.RedisURL); err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
+	w := &Worker{cfg: cfg, log: log, rdb: rdb, metrics: metrics.New()}
+	if err := w.build(redisOpt, queues, credentials); err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *Worker) build(redisOpt asynq.RedisConnOpt, queues map[string]int, credentials provider.Provider) error {
+	cfg := w.cfg
+	limiter, err := ratelimit.New(w.rdb, ratelimit.DefaultKey, cfg.ESSQPS)
+	if err != nil {
+		return &FieldError{"ess-qps", err.Error()}
+	}
+	w.ess, err = essclient.New(essclient.Config{
+		Endpoint:      cfg.ESSEndpoint,
+		DefaultRegion: cfg.Region,
+		Timeout:       cfg.ESSTimeout,
+		Credentials:   credentials,
+		Limiter:       limiter,
+		Observer:      w.metrics,
+	})
+	if err != nil {
+		return &FieldError{"ess-endpoint", err.Error()}
+	}
+	h, err := tasks.NewHandler(tasks.HandlerConfig{
+		ESS:               w.ess,
+		Redis:             w.rdb,
+		PollInterval:      cfg.PollInterval,
+		PollTimeout:       cfg.PollTimeout,
+		MaxRetry:          cfg.MaxRetry,
+		StrictNotAttached: cfg.StrictNotAttached,
+		Logger:            w.log,
+		Observer:          w.metrics,
+	})
+	if err != nil {
+		return err
+	}
+	w.server = asynq.NewServer(redisOpt, asynq.Config{
+		Concurrency:              cfg.Concurrency,
+		Queues:                   queues,
+		IsFailure:                tasks.IsFailure,
+		RetryDelayFunc:           h.RetryDelay,
+		ShutdownTimeout:          cfg.ShutdownTimeout,
+		DelayedTaskCheckInterval: cfg.DelayedCheck,
+		Logger:                   asynqLogger{w.log},
+		LogLevel:                 asynqLevel(cfg.LogLevel),
+	})
+	w.mux = asynq.NewServeMux()
+	w.mux.Handle(tasks.TypeDetachLoadBalancers, h)
+	w.insp = asynq.NewInspector(redisOpt)
+	w.metrics.RegisterQueues(w.insp, func(ctx context.Context) (int64, error) {
+		return tasks.InFlightActivities(ctx, w.rdb, tasks.DefaultKeyPrefix, cfg.PollTimeout+time.Hour)
+	})
+	w.listener, err = net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return &FieldError{"metrics-addr", err.Error()}
+	}
+	return nil
+}
+
+// MetricsAddr is the address the HTTP server listens on (useful with port 0).
+func (w *Worker) MetricsAddr() string { return w.listener.Addr().String() }
+
+// Run processes jobs until ctx is done, then stops taking jobs, waits up to the
+// shutdown timeout for those in flight (handing back the rest) and returns nil.
+func (w *Worker) Run(ctx context.Context) error {
+	defer w.close()
+	httpSrv := &http.Server{Handler: w.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- httpSrv.Serve(w.listener) }()
+
+	if err := w.server.Start(w.mux); err != nil {
+		_ = httpSrv.Close()
+		return fmt.Errorf("start asynq server: %w", err)
+	}
+	w.running.Store(true)
+	w.log.Info("worker started", "redis", RedactURL(w.cfg.RedisURL), "queues", w.cfg.Queues,
+		"concurrency", w.cfg.Concurrency, "metrics_addr", w.MetricsAddr(), "ess_endpoint", w.cfg.ESSEndpoint, "region", w.cfg.Region)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-httpErr:
+		runErr = fmt.Errorf("metrics server: %w", err)
+	}
+	w.log.Info("shutting down", "timeout", w.cfg.ShutdownTimeout.String())
+	w.running.Store(false)
+	w.server.Shutdown()
+	shutCtx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		w.log.Warn("metrics server shutdown", "err", err)
+	}
+	w.log.Info("worker stopped")
+	return runErr
+}
+
+func (w *Worker) close() {
+	_ = w.insp.Close()
+	w.ess.Close()
+	_ = w.rdb.Close()
+}
