@@ -1,0 +1,198 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"essworker/internal/worker"
+	"essworker/tasks"
+)
+
+// Defaults of the flags.
+const (
+	// defaultRedisURL is --redis-url's default when REDIS_URL is unset too.
+	defaultRedisURL = worker.DefaultRedisURL
+	// defaultQueue is --queue's default: the queue the workers serve by default.
+	defaultQueue = tasks.DefaultQueue
+	// defaultWaitTimeout is --wait-timeout's default: the worker's default bound
+	// on one scaling activity plus room for the detach call, its retries and
+	// the time a job spends queued.
+	defaultWaitTimeout = tasks.DefaultPollTimeout + 5*time.Minute
+)
+
+// redisURLEnv is the environment variable read when --redis-url is not given.
+const redisURLEnv = "REDIS_URL"
+
+// options is the parsed command line.
+type options struct {
+	redisURL    string
+	group       string
+	lbs         lbList
+	force       bool
+	async       bool
+	token       string
+	region      string
+	queue       string
+	file        string
+	wait        bool
+	waitTimeout time.Duration
+	// given holds the names of the flags given on the command line, so that
+	// "given but empty" can be told from "not given".
+	given map[string]bool
+}
+
+// fromFile reports whether the jobs come from --file rather than from flags.
+func (o *options) fromFile() bool { return o.given["file"] }
+
+// lbList is --lb: repeatable, each value a comma-separated list of IDs. Empty
+// elements are kept, so that validation reports them ("a,,b").
+type lbList []string
+
+func (l *lbList) String() string { return strings.Join(*l, ",") }
+
+func (l *lbList) Set(v string) error {
+	for id := range strings.SplitSeq(v, ",") {
+		*l = append(*l, strings.TrimSpace(id))
+	}
+	return nil
+}
+
+// envLookup reads an environment variable; tests of run replace it.
+type envLookup func(string) (string, bool)
+
+func osEnv(name string) (string, bool) { return os.LookupEnv(name) }
+
+// usageHeader opens the -h text; the flags follow.
+const usageHeader = `Usage:
+  enqueue --group ID --lb ID[,ID...] [--lb ID] [--token T] [--region R] [--force] [--async]
+          [--queue Q] [--redis-url URL] [--wait [--wait-timeout D]]
+  enqueue --file F [--region R] [--queue Q] [--redis-url URL] [--wait [--wait-timeout D]]
+
+Queues ESS DetachLoadBalancers jobs for the essworker workers and prints one JSON
+line per job. Exit status: 0 all queued (and with --wait, all completed), 1 a job
+failed, the wait timed out or Redis is unreachable, 2 bad input (nothing queued).
+
+Flags:
+`
+
+// newFlagSet declares the flags into o. Its output is discarded: run reports
+// errors itself, and -h prints usage to standard output.
+func newFlagSet(o *options, env envLookup) *flag.FlagSet {
+	fs := flag.NewFlagSet("enqueue", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	redisURL := defaultRedisURL
+	if v, ok := env(redisURLEnv); ok && v != "" {
+		redisURL = v
+	}
+	fs.StringVar(&o.redisURL, "redis-url", redisURL, "Redis `URL`: redis://, rediss:// or redis-sentinel:// ["+redisURLEnv+"]")
+	fs.StringVar(&o.group, "group", "", "scaling group `ID` to detach from")
+	fs.Var(&o.lbs, "lb", "load balancer `ID`s to detach: repeat the flag or separate with commas; more than 5 are split into jobs of 5")
+	fs.BoolVar(&o.force, "force", false, "ForceDetach: also take the group's instances out of the load balancers")
+	fs.BoolVar(&o.async, "async", false, "Async: ESS runs the detach as a scaling activity, which the worker follows")
+	fs.StringVar(&o.token, "token", "", "ClientToken `T` (printable ASCII, at most 64 characters); default a random UUID. The same token again is a duplicate, not a second detach")
+	fs.StringVar(&o.region, "region", "", "RegionId `R` (default: the worker's region); with --file, the region of lines that name none")
+	fs.StringVar(&o.queue, "queue", defaultQueue, "asynq queue `Q` to put the jobs in")
+	fs.StringVar(&o.file, "file", "", "read requests from `F`, JSON Lines of payloads (- for standard input), instead of --group/--lb")
+	fs.BoolVar(&o.wait, "wait", false, "wait for every job to end and print its outcome")
+	fs.DurationVar(&o.waitTimeout, "wait-timeout", defaultWaitTimeout, "with --wait, stop waiting after `D` for all jobs together, counted from when the last is queued")
+	return fs
+}
+
+// writeUsage prints the -h text.
+func writeUsage(w io.Writer, fs *flag.FlagSet) {
+	var b strings.Builder
+	b.WriteString(usageHeader)
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(&b, "  --%s", f.Name)
+		if name != "" {
+			b.WriteString(" " + name)
+		}
+		b.WriteString("\n    \t" + usage)
+		def := f.DefValue
+		if f.Name == "redis-url" {
+			def = worker.RedactURL(def) // the default may come from REDIS_URL, password and all
+		}
+		if def != "" && def != "false" {
+			fmt.Fprintf(&b, " (default %s)", def)
+		}
+		b.WriteString("\n")
+	})
+	_, _ = io.WriteString(w, b.String())
+}
+
+// usageHint ends the errors of a misused command line.
+const usageHint = " (see enqueue -h)"
+
+// parseFlags parses args and checks what can be checked without reading
+// --file: which flags go together, and values that are not a payload field.
+// The payload fields themselves are validated in one place, by the tasks
+// package (see loadRequests). It returns flag.ErrHelp for -h and --help.
+func parseFlags(args []string, env envLookup, stdout io.Writer) (*options, error) {
+	o := &options{given: map[string]bool{}}
+	fs := newFlagSet(o, env)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			writeUsage(stdout, fs)
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w%s", err, usageHint)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q: enqueue takes flags only%s", fs.Arg(0), usageHint)
+	}
+	fs.Visit(func(f *flag.Flag) { o.given[f.Name] = true })
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// check is the validation of flag combinations and of the flags that are not
+// payload fields.
+func (o *options) check() error {
+	if o.fromFile() {
+		for _, name := range []string{"group", "lb"} {
+			if o.given[name] {
+				return fmt.Errorf("--file and --%s: give either --file or --group/--lb, not both", name)
+			}
+		}
+		if o.given["token"] {
+			return errors.New("--token: not allowed with --file: set ClientToken on each line")
+		}
+		if o.given["force"] {
+			return errors.New("--force: not allowed with --file: set ForceDetach on each line")
+		}
+		if o.given["async"] {
+			return errors.New("--async: not allowed with --file: set Async on each line")
+		}
+		if o.file == "" {
+			return errors.New("--file: empty: give a file name, or - for standard input")
+		}
+	} else {
+		if !o.given["group"] && !o.given["lb"] {
+			return errors.New("no job given: use --group and --lb, or --file" + usageHint)
+		}
+		if o.group == "" {
+			return errors.New("--group: required")
+		}
+		if len(o.lbs) == 0 {
+			return errors.New("--lb: required")
+		}
+		if o.given["token"] && o.token == "" {
+			return errors.New("--token: empty: give a token, or leave the flag out for a random one")
+		}
+	}
+	if o.queue == "" || strings.ContainsFunc(o.queue, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return fmt.Errorf("--queue: %q is not a queue name (non-empty, no spaces)", o.queue)
+	}
+	if o.waitTimeout <= 0 {
+		return fmt.Errorf("--wait-timeout: must be positive, got %v", o.waitTimeout)
+	}
+	return nil
+}

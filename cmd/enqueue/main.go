@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/logging"
+
+	"essworker/internal/worker"
+	"essworker/tasks"
+)
+
+// Exit statuses, part of the command's contract.
+const (
+	exitOK       = 0 // all queued (or already queued); with --wait, all completed
+	exitFailed   = 1 // a job was archived, the wait timed out, or Redis failed
+	exitBadInput = 2 // bad flags or requests; nothing was queued
+)
+
+// pingTimeout bounds the check that Redis answers before anything is queued.
+const pingTimeout = 5 * time.Second
+
+func main() {
+	// go-redis logs each failed dial to stderr; run reports Redis errors itself,
+	// once, in the command's own words.
+	logging.Disable()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], osEnv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main with its inputs and outputs explicit; it returns the exit status.
+func run(ctx context.Context, args []string, env envLookup, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, env, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var reqs []request
+	if err == nil {
+		reqs, err = loadRequests(o, stdin)
+	}
+	// One go-redis client, from the URL parsed as asynq parses it, serves the
+	// check, the asynq client and the inspector.
+	var rdb redis.UniversalClient
+	if err == nil {
+		_, rdb, err = worker.RedisConn(o.redisURL)
+	}
+	if err != nil {
+		report(stderr, err)
+		return exitBadInput
+	}
+	defer rdb.Close()
+	redact := passwordRedactor(o.redisURL)
+
+	pingCtx, cancel := context.WithTimeout(ctx, pingTimeout)
+	err = rdb.Ping(pingCtx).Err()
+	cancel()
+	if err != nil {
+		report(stderr, fmt.Errorf("%w at %s (--redis-url / %s): %s; nothing was queued",
+			worker.ErrRedisUnreachable, worker.RedactURL(o.redisURL), redisURLEnv, redact(err.Error())))
+		return exitFailed
+	}
+
+	out := newOutput(stdout)
+	jobs, err := enqueueAll(ctx, asynq.NewClientFromRedisClient(rdb), reqs, o.queue, out)
+	if err != nil {
+		report(stderr, errors.New(redact(err.Error())))
+		if len(reqs) == 1 && reqs[0].n == 0 {
+			report(stderr, fmt.Errorf("to finish this request without queueing any job twice, run the same command with --token %s", reqs[0].payload.ClientToken))
+		}
+		return exitFailed
+	}
+	ok := true
+	if o.wait {
+		ok = waitAll(ctx, asynq.NewInspectorFromRedisClient(rdb), jobs, o.waitTimeout, out)
+	}
+	if out.err != nil {
+		report(stderr, fmt.Errorf("write standard output: %w", out.err))
+		return exitFailed
+	}
+	if !ok {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// enqueueAll queues the requests in order with tasks.Enqueue and prints each
+// job's line as soon as its request is queued. It stops at the first error,
+// having printed the jobs queued so far.
+func enqueueAll(ctx context.Context, c *asynq.Client, reqs []request, queue string, out *output) ([]tasks.EnqueueResult, error) {
+	var jobs []tasks.EnqueueResult
+	for _, r := range reqs {
+		res, err := tasks.Enqueue(ctx, c, r.payload, asynq.Queue(queue))
+		for _, job := range res {
+			out.line(job)
+		}
+		jobs = append(jobs, res...)
+		if err != nil {
+			if r.n > 0 {
+				err = fmt.Errorf("--file request %d: %w", r.n, err)
+			}
+			return jobs, fmt.Errorf("%w; the %d jobs printed before this error are queued", err, len(jobs))
+		}
+	}
+	return jobs, nil
+}
+
+// report writes err to stderr, one "enqueue: " line per line of its text
+// (errors.Join puts each bad --file line on its own).
+func report(stderr io.Writer, err error) {
+	for l := range strings.SplitSeq(err.Error(), "\n") {
+		fmt.Fprintln(stderr, "enqueue:", l)
+	}
+}
+
+// passwordRedactor returns a function that masks the Redis password of
+// rawURL in a message. Redis client errors are not known to contain it; this
+// keeps it that way whatever a dependency does.
+func passwordRedactor(rawURL string) func(string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User == nil {
+		return func(s string) string { return s }
+	}
+	pw, ok := u.User.Password()
+	if !ok || pw == "" {
+		return func(s string) string { return s }
+	}
+	return func(s string) string { return strings.ReplaceAll(s, pw, "xxxxx") }
+}
