@@ -23,9 +23,11 @@ const HeaderEnqueuedAt = "essworker-enqueued-at"
 // call to its final answer. Register it for TypeDetachLoadBalancers, and give the
 // asynq server IsFailure and h.RetryDelay, or a waiting job counts as failing.
 type Handler struct {
-	cfg     HandlerConfig
-	leases  groupLeases
-	records activityRecords
+	cfg       HandlerConfig
+	leases    groupLeases
+	records   activityRecords
+	estimates activityEstimates
+	batcher   *activityBatcher
 }
 
 // NewHandler checks cfg and returns a handler.
@@ -39,7 +41,9 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 		leases: groupLeases{rdb: cfg.Redis, prefix: cfg.KeyPrefix, ttl: cfg.LeaseTTL},
 		// The record must outlive the longest wait, and a little more so that a job
 		// replayed right after its end still finds it.
-		records: activityRecords{rdb: cfg.Redis, prefix: cfg.KeyPrefix, ttl: cfg.PollTimeout + time.Hour},
+		records:   activityRecords{rdb: cfg.Redis, prefix: cfg.KeyPrefix, ttl: cfg.PollTimeout + time.Hour},
+		estimates: activityEstimates{rdb: cfg.Redis, key: cfg.KeyPrefix + "activity-estimates"},
+		batcher:   newActivityBatcher(cfg.ESS, cfg.BatchWindow),
 	}, nil
 }
 
@@ -108,25 +112,34 @@ func (h *Handler) detach(ctx context.Context, j *job) error {
 	if !p.Async || res.ScalingActivityID == "" {
 		return h.finish(ctx, j, DetachResult{Outcome: OutcomeDetached, RequestIds: []string{res.RequestID}}, nil)
 	}
+	estimate, err := h.estimates.get(ctx, p.ScalingGroupId)
+	if err != nil {
+		// Without an estimate the job polls every interval: slower, still right.
+		j.log.Warn("no activity estimate", "err", err)
+	}
 	rec := activityRecord{
 		ScalingActivityId: res.ScalingActivityID,
 		RegionId:          p.RegionId,
 		DetachRequestId:   res.RequestID,
 		StartedAt:         time.Now(),
+		Schedule:          newPollSchedule(estimate, h.cfg.FollowUp, h.cfg.PollInterval),
 	}
 	if err := h.records.save(ctx, j.token, rec); err != nil {
 		// The next attempt sends the same token, and ESS answers the same activity.
 		return h.fail(ctx, j, err)
 	}
-	j.log.Info("scaling activity started", "activity_id", rec.ScalingActivityId)
-	return &snoozeError{reason: "scaling activity " + rec.ScalingActivityId + " started", delay: h.cfg.PollInterval}
+	j.log.Info("scaling activity started", "activity_id", rec.ScalingActivityId, "first_poll", rec.Schedule.First.String())
+	return &snoozeError{reason: "scaling activity " + rec.ScalingActivityId + " started", delay: rec.Schedule.First}
 }
 
 func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord) error {
 	j.polling = true
 	j.log = j.log.With("activity_id", rec.ScalingActivityId)
 	base := DetachResult{ScalingActivityId: rec.ScalingActivityId, RequestIds: []string{rec.DetachRequestId}}
-	out, err := h.cfg.ESS.DescribeScalingActivities(ctx, rec.RegionId, []string{rec.ScalingActivityId})
+	if rec.Schedule.Interval <= 0 {
+		rec.Schedule = newPollSchedule(0, h.cfg.FollowUp, h.cfg.PollInterval)
+	}
+	out, err := h.batcher.describe(ctx, rec.RegionId, rec.ScalingActivityId)
 	if err != nil {
 		return h.essFailed(ctx, j, err)
 	}
@@ -148,9 +161,12 @@ func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord) error {
 			}
 			return h.finish(ctx, j, base, fmt.Errorf("scaling activity %s did not end within %v", rec.ScalingActivityId, h.cfg.PollTimeout))
 		}
-		return &snoozeError{reason: "scaling activity " + rec.ScalingActivityId + " in progress", delay: h.cfg.PollInterval}
+		return &snoozeError{reason: "scaling activity " + rec.ScalingActivityId + " in progress", delay: rec.Schedule.gap(waited)}
 	}
 	h.cfg.Observer.ActivityFinished(act.StatusCode, waited)
+	if err := h.estimates.observe(ctx, j.payload.ScalingGroupId, rec.Schedule.sample(waited)); err != nil {
+		j.log.Warn("activity estimate not recorded", "err", err)
+	}
 	base.StatusCode, base.StatusMessage = act.StatusCode, act.StatusMessage
 	base.RequestIds = append(base.RequestIds, out.RequestID)
 	switch act.StatusCode {

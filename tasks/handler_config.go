@@ -34,6 +34,13 @@ type HandlerConfig struct {
 	// PollInterval is the wait between two looks at a running scaling activity.
 	// Default DefaultPollInterval.
 	PollInterval time.Duration
+	// FollowUp is the first wait between polls once a look at the estimated end
+	// of an activity found it still running; later waits double up to
+	// PollInterval. Default DefaultFollowUp.
+	FollowUp time.Duration
+	// BatchWindow is how long a poll waits for others to share its
+	// DescribeScalingActivities call. Default DefaultBatchWindow.
+	BatchWindow time.Duration
 	// PollTimeout bounds the wait for one activity, from the detach answer on; past
 	// it the job is archived with outcome activity_timeout. Default DefaultPollTimeout.
 	PollTimeout time.Duration
@@ -97,6 +104,8 @@ func (c HandlerConfig) withDefaults() (HandlerConfig, error) {
 	}{
 		{"PollInterval", &c.PollInterval, DefaultPollInterval},
 		{"PollTimeout", &c.PollTimeout, DefaultPollTimeout},
+		{"FollowUp", &c.FollowUp, DefaultFollowUp},
+		{"BatchWindow", &c.BatchWindow, DefaultBatchWindow},
 		{"LeaseTTL", &c.LeaseTTL, DefaultLeaseTTL},
 		{"BusyDelay", &c.BusyDelay, DefaultBusyDelay},
 		{"RetryBase", &c.RetryBase, DefaultRetryBase},

@@ -42,7 +42,7 @@ func IsFailure(err error) bool {
 func (h *Handler) RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	var s *snoozeError
 	if errors.As(err, &s) {
-		return jitter(s.delay, 0.1)
+		return untilWholeSecond(s.delay)
 	}
 	base := h.cfg.RetryBase
 	if essclient.ClassOf(err) == essclient.ClassThrottled {
@@ -53,6 +53,19 @@ func (h *Handler) RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 		d = base << n
 	}
 	return jitter(d, 0.5)
+}
+
+// untilWholeSecond stretches d so that now+d falls on a whole second: asynq
+// keeps a retry's time in whole seconds, rounding down, which would otherwise
+// bring a snoozed job back up to a second early (a poll before the activity's
+// expected end is a wasted call).
+func untilWholeSecond(d time.Duration) time.Duration {
+	now := time.Now()
+	at := now.Add(d).Truncate(time.Second)
+	if at.Before(now.Add(d)) {
+		at = at.Add(time.Second)
+	}
+	return at.Sub(now)
 }
 
 // jitter spreads d over [d*(1-frac), d].

@@ -18,6 +18,9 @@ type activityRecord struct {
 	RegionId          string    `json:"RegionId,omitempty"`
 	DetachRequestId   string    `json:"DetachRequestId"`
 	StartedAt         time.Time `json:"StartedAt"`
+	// Schedule is fixed when the activity starts, so every worker that picks
+	// the job up polls on the same plan.
+	Schedule pollSchedule `json:"Schedule"`
 }
 
 // activityRecords stores activityRecords by ClientToken, and the set of

@@ -29,7 +29,7 @@ const (
 	DefaultLogFormat       = "json"
 	// DefaultDelayedCheck is how often scheduled and snoozed jobs are moved back to
 	// their queue: it bounds how late a job notices its activity's end.
-	DefaultDelayedCheck = time.Second
+	DefaultDelayedCheck = 500 * time.Millisecond
 )
 
 // Config is the worker's configuration. Validate fills in defaults and checks it.
@@ -74,6 +74,10 @@ type Config struct {
 	// DelayedCheck is how often snoozed and retried jobs return to their queue.
 	// Default DefaultDelayedCheck.
 	DelayedCheck time.Duration
+	// RedisTLSCAFile is a PEM file of the CA certificates trusted for a
+	// rediss:// RedisURL, for a server whose certificate a private CA signed.
+	// Only allowed with rediss://. Default "": the system roots.
+	RedisTLSCAFile string
 }
 
 // FieldError is a configuration error; Field is the flag's name.
