@@ -28,6 +28,10 @@ const (
 // redisURLEnv is the environment variable read when --redis-url is not given.
 const redisURLEnv = "REDIS_URL"
 
+// redisTLSCAFileEnv is the environment variable read when --redis-tls-ca-file
+// is not given.
+const redisTLSCAFileEnv = "REDIS_TLS_CA_FILE"
+
 // options is the parsed command line.
 type options struct {
 	redisURL    string
@@ -44,6 +48,8 @@ type options struct {
 	// given holds the names of the flags given on the command line, so that
 	// "given but empty" can be told from "not given".
 	given map[string]bool
+	// redisTLSCAFile is --redis-tls-ca-file: the CAs trusted for rediss://.
+	redisTLSCAFile string
 }
 
 // fromFile reports whether the jobs come from --file rather than from flags.
@@ -100,6 +106,8 @@ func newFlagSet(o *options, env envLookup) *flag.FlagSet {
 	fs.StringVar(&o.file, "file", "", "read requests from `F`, JSON Lines of payloads (- for standard input), instead of --group/--lb")
 	fs.BoolVar(&o.wait, "wait", false, "wait for every job to end and print its outcome")
 	fs.DurationVar(&o.waitTimeout, "wait-timeout", defaultWaitTimeout, "with --wait, stop waiting after `D` for all jobs together, counted from when the last is queued")
+	caFile, _ := env(redisTLSCAFileEnv)
+	fs.StringVar(&o.redisTLSCAFile, "redis-tls-ca-file", caFile, "PEM `FILE` of the CAs trusted for a rediss:// Redis (default: the system roots) ["+redisTLSCAFileEnv+"]")
 	return fs
 }
 

@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, env envLookup, stdin io.Reader, std
 	// check, the asynq client and the inspector.
 	var rdb redis.UniversalClient
 	if err == nil {
-		_, rdb, err = worker.RedisConn(o.redisURL)
+		_, rdb, err = worker.RedisConn(o.redisURL, worker.RedisOptions{TLSCAFile: o.redisTLSCAFile})
 	}
 	if err != nil {
 		report(stderr, err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"essworker/essclient"
 	"essworker/essclient/esstest"
@@ -56,8 +57,10 @@ func runDemo(ctx context.Context, cfg worker.Config, stdout, stderr io.Writer) e
 	}
 	redisURL := "redis://" + rds.Addr() + "/0"
 	cfg.RedisURL, cfg.ESSEndpoint, cfg.Region = redisURL, emu.URL, esstest.DefaultRegionID
+	cfg.RedisTLSCAFile = "" // the embedded Redis speaks plain redis://
 	cfg.PollInterval, cfg.LogFormat = demoPollInterval, "text"
 	log := worker.NewLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	redis.SetLogger(worker.RedisLogger{L: log})
 	creds := essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, "")
 	w, err := worker.New(ctx, cfg, creds, log)
 	if err != nil {

@@ -89,6 +89,7 @@ func parseFlags(args []string, env envLookup, stderr io.Writer) (options, error)
 	str(&c.LogFormat, "log-format", "LOG_FORMAT", worker.DefaultLogFormat, "json or text")
 	boolean(&c.StrictNotAttached, "strict-not-attached", "STRICT_NOT_ATTACHED", "archive jobs whose load balancer is not attached")
 	boolean(&o.demo, "demo", "ESSWORKER_DEMO", "run the whole product in one process: embedded Redis, ESS emulator, sample jobs")
+	str(&c.RedisTLSCAFile, "redis-tls-ca-file", "REDIS_TLS_CA_FILE", "", "PEM file of the CAs trusted for a rediss:// Redis (default: the system roots)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

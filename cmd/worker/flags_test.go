@@ -31,12 +31,13 @@ func TestFlagsEnvAndDefaults(t *testing.T) {
 			"ESS_ENDPOINT": "http://127.0.0.1:8080", "ALIBABA_CLOUD_REGION_ID": "cn-beijing", "ESS_QPS": "2.5",
 			"POLL_INTERVAL": "3s", "POLL_TIMEOUT": "10m", "MAX_RETRY": "4", "METRICS_ADDR": "127.0.0.1:9999",
 			"SHUTDOWN_TIMEOUT": "7s", "LOG_LEVEL": "debug", "LOG_FORMAT": "text", "STRICT_NOT_ATTACHED": "true",
+			"REDIS_TLS_CA_FILE": "/etc/essworker/ca.pem",
 		}, func(c worker.Config) bool {
 			return c.RedisURL == "redis://10.0.0.1:6379/2" && c.Concurrency == 3 && c.Queues == "a=2,b" &&
 				c.ESSEndpoint == "http://127.0.0.1:8080" && c.Region == "cn-beijing" && c.ESSQPS == 2.5 &&
 				c.PollInterval == 3*time.Second && c.PollTimeout == 10*time.Minute && c.MaxRetry == 4 &&
 				c.MetricsAddr == "127.0.0.1:9999" && c.ShutdownTimeout == 7*time.Second && c.LogLevel == "debug" &&
-				c.LogFormat == "text" && c.StrictNotAttached
+				c.LogFormat == "text" && c.StrictNotAttached && c.RedisTLSCAFile == "/etc/essworker/ca.pem"
 		}},
 		{"flag wins over env", []string{"--concurrency", "8", "--region", "cn-shanghai"},
 			map[string]string{"WORKER_CONCURRENCY": "3", "ALIBABA_CLOUD_REGION_ID": "cn-beijing"},

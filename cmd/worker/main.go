@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
+
 	"essworker/internal/worker"
 )
 
@@ -47,6 +49,7 @@ func run(args []string, env envLookup, stdout, stderr io.Writer) int {
 
 func runWorker(ctx context.Context, cfg worker.Config, stderr io.Writer) error {
 	log := worker.NewLogger(stderr, cfg.LogLevel, cfg.LogFormat)
+	redis.SetLogger(worker.RedisLogger{L: log})
 	w, err := worker.New(ctx, cfg, nil, log)
 	if err != nil {
 		return err

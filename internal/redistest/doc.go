@@ -6,4 +6,7 @@
 // (restart, persistence) call RequireReal and skip there. When the environment
 // variable RequireEnv is "1" (CI sets it) the fallback is a failure instead, so CI
 // always runs on real Redis.
+//
+// Options.TLS starts a TLS-only server with a certificate signed by a CA made
+// for the test (Server.CAFile, Server.CertPool), for tests of rediss://.
 package redistest

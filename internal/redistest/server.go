@@ -2,6 +2,8 @@ package redistest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"os"
@@ -30,16 +32,26 @@ type Options struct {
 	// AppendOnly turns on AOF persistence in the server's own temporary directory,
 	// so data survives Restart. Default: off (nothing kept on disk).
 	AppendOnly bool
+	// TLS makes the server speak TLS only (no plain port), with a certificate
+	// for 127.0.0.1 and localhost signed by a CA made for this test (see
+	// Server.CAFile). It needs a redis-server built with TLS: without
+	// redis-server on the PATH the test skips (fails under RequireEnv).
+	// Default: off.
+	TLS bool
 }
 
 // Server is a Redis server for one test.
 type Server struct {
 	// Addr is "127.0.0.1:PORT".
 	Addr string
-	opts Options
-	dir  string
-	cmd  *exec.Cmd
-	mini *embeddedredis.Server
+	// CAFile is the PEM file of the CA that signed the server's certificate,
+	// with Options.TLS; "" otherwise.
+	CAFile string
+	opts   Options
+	tls    tlsFiles
+	dir    string
+	cmd    *exec.Cmd
+	mini   *embeddedredis.Server
 }
 
 // Start starts a server for t and stops it in t.Cleanup.
@@ -50,10 +62,17 @@ func Start(t testing.TB, opts Options) *Server {
 		if os.Getenv(RequireEnv) == "1" {
 			t.Fatalf("redistest: redis-server not on PATH and %s=1", RequireEnv)
 		}
+		if opts.TLS {
+			t.Skip("redistest: TLS needs a real redis-server, and none is on PATH")
+		}
 		t.Logf("redistest: redis-server not on PATH; falling back to miniredis")
 		return startMini(t, opts)
 	}
 	s := &Server{opts: opts, dir: t.TempDir()}
+	if opts.TLS {
+		s.tls = writeTLSFiles(t, s.dir)
+		s.CAFile = s.tls.ca
+	}
 	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
 	s.startProcess(t, path)
 	t.Cleanup(s.stopProcess)
@@ -71,18 +90,35 @@ func (s *Server) RequireReal(t testing.TB) {
 	}
 }
 
-// URL is the redis:// URL of the server, database db.
+// URL is the URL of the server, database db: redis://, or rediss:// with
+// Options.TLS (trust CAFile to connect).
 func (s *Server) URL(db int) string {
-	if s.opts.Password != "" {
-		return fmt.Sprintf("redis://:%s@%s/%d", s.opts.Password, s.Addr, db)
+	scheme := "redis"
+	if s.opts.TLS {
+		scheme = "rediss"
 	}
-	return fmt.Sprintf("redis://%s/%d", s.Addr, db)
+	if s.opts.Password != "" {
+		return fmt.Sprintf("%s://:%s@%s/%d", scheme, s.opts.Password, s.Addr, db)
+	}
+	return fmt.Sprintf("%s://%s/%d", scheme, s.Addr, db)
+}
+
+// CertPool holds the CA of CAFile, with Options.TLS; nil otherwise.
+func (s *Server) CertPool() *x509.CertPool { return s.tls.pool }
+
+// TLSConfig is a client TLS configuration that trusts the server, with
+// Options.TLS; nil otherwise.
+func (s *Server) TLSConfig() *tls.Config {
+	if !s.opts.TLS {
+		return nil
+	}
+	return s.tls.clientTLS()
 }
 
 // Client returns a go-redis client of database 0, closed in t.Cleanup.
 func (s *Server) Client(t testing.TB) *redis.Client {
 	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.opts.Password})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.opts.Password, TLSConfig: s.TLSConfig()})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -109,9 +145,17 @@ func (s *Server) Restart(t testing.TB) {
 
 func (s *Server) args() []string {
 	_, port, _ := net.SplitHostPort(s.Addr)
+	plainPort := port
+	if s.opts.TLS {
+		plainPort = "0" // the TLS port only: no plain way in
+	}
 	args := []string{
-		"--bind", "127.0.0.1", "--port", port, "--dir", s.dir,
+		"--bind", "127.0.0.1", "--port", plainPort, "--dir", s.dir,
 		"--save", "", "--daemonize", "no", "--logfile", filepath.Join(s.dir, "redis.log"),
+	}
+	if s.opts.TLS {
+		args = append(args, "--tls-port", port, "--tls-cert-file", s.tls.cert, "--tls-key-file", s.tls.key,
+			"--tls-ca-cert-file", s.tls.ca, "--tls-auth-clients", "no")
 	}
 	if s.opts.AppendOnly {
 		args = append(args, "--appendonly", "yes", "--appendfsync", "always")
@@ -131,7 +175,7 @@ func (s *Server) startProcess(t testing.TB, path string) {
 		t.Fatalf("redistest: start redis-server: %v", err)
 	}
 	s.cmd = cmd
-	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.opts.Password, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.opts.Password, TLSConfig: s.TLSConfig(), MaxRetries: -1})
 	defer c.Close()
 	deadline := time.Now().Add(startTimeout)
 	for {

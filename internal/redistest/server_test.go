@@ -2,7 +2,12 @@ package redistest_test
 
 import (
 	"context"
+	"crypto/tls"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"essworker/internal/redistest"
 )
@@ -32,5 +37,27 @@ func TestPasswordRequired(t *testing.T) {
 	noAuth := redistest.Server{Addr: s.Addr}
 	if err := noAuth.Client(t).Ping(context.Background()).Err(); err == nil {
 		t.Fatal("PING without password succeeded; want NOAUTH")
+	}
+}
+
+func TestTLSOnly(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{TLS: true, Password: "pw-redistest"})
+	if !strings.HasPrefix(s.URL(0), "rediss://") || s.CAFile == "" || s.CertPool() == nil {
+		t.Fatalf("URL %q, CAFile %q, pool %v: want rediss:// and the CA", s.URL(0), s.CAFile, s.CertPool())
+	}
+	if err := s.Client(t).Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("PING over TLS: %v", err)
+	}
+	plain := redis.NewClient(&redis.Options{Addr: s.Addr, Password: "pw-redistest", MaxRetries: -1, DialTimeout: time.Second, ReadTimeout: time.Second})
+	t.Cleanup(func() { _ = plain.Close() })
+	if err := plain.Ping(context.Background()).Err(); err == nil {
+		t.Fatal("PING without TLS succeeded; want the TLS port only")
+	}
+	untrusting := redis.NewClient(&redis.Options{Addr: s.Addr, Password: "pw-redistest", MaxRetries: -1,
+		TLSConfig: &tls.Config{ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}})
+	t.Cleanup(func() { _ = untrusting.Close() })
+	if err := untrusting.Ping(context.Background()).Err(); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("PING trusting the system roots only: %v, want a certificate error", err)
 	}
 }

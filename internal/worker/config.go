@@ -35,7 +35,8 @@ const (
 // Config is the worker's configuration. Validate fills in defaults and checks it.
 type Config struct {
 	// RedisURL: redis://, rediss:// (TLS) or redis-sentinel:// (asynq's syntax:
-	// redis-sentinel://[:password@]host1:port,host2:port?master=NAME).
+	// redis-sentinel://[:password@]host1:port,host2:port?master=NAME; the
+	// password is sent to the sentinels and to the master and replicas).
 	// Default DefaultRedisURL.
 	RedisURL string
 	// Concurrency is how many jobs run at once in this worker. Default DefaultConcurrency.

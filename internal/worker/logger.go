@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -43,4 +44,13 @@ func asynqLevel(level string) asynq.LogLevel {
 	default:
 		return asynq.InfoLevel
 	}
+}
+
+// RedisLogger sends go-redis's own log lines (failed dials, pool notices) to
+// slog, so a JSON log stays JSON. Install it with redis.SetLogger.
+type RedisLogger struct{ L *slog.Logger }
+
+// Printf implements go-redis's logging interface.
+func (r RedisLogger) Printf(_ context.Context, format string, args ...any) {
+	r.L.Warn(fmt.Sprintf(format, args...), "component", "go-redis")
 }

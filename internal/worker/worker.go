@@ -44,7 +44,7 @@ func New(ctx context.Context, cfg Config, credentials provider.Provider, log *sl
 		return nil, err
 	}
 	queues, _ := ParseQueues(cfg.Queues)
-	redisOpt, rdb, err := RedisConn(cfg.RedisURL)
+	redisOpt, rdb, err := RedisConn(cfg.RedisURL, RedisOptions{TLSCAFile: cfg.RedisTLSCAFile})
 	if err != nil {
 		return nil, err
 	}
