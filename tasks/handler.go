@@ -153,7 +153,7 @@ func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord) error {
 	if act == nil || !act.Terminal() {
 		// A fresh activity may not be listed yet; either way the wait is bounded.
 		if waited >= h.cfg.PollTimeout {
-			h.cfg.Observer.ActivityFinished("Timeout", waited)
+			h.cfg.Observer.ActivityFinished(ActivityStatusTimeout, waited)
 			base.Outcome = OutcomeActivityTimeout
 			base.RequestIds = append(base.RequestIds, out.RequestID)
 			if act != nil {

@@ -72,13 +72,17 @@ type HandlerConfig struct {
 	Observer Observer
 }
 
+// ActivityStatusTimeout is the status reported to Observer.ActivityFinished for
+// an activity still running when the job's wait bound ran out.
+const ActivityStatusTimeout = "Timeout"
+
 // Observer receives what the handler does, for metrics.
 type Observer interface {
 	// JobFinished is called once per job with its final outcome (see Outcome*) and
 	// the time since it was enqueued (negative when unknown).
 	JobFinished(taskType, outcome string, sinceEnqueue time.Duration)
 	// ActivityFinished is called when a followed scaling activity ends, with its
-	// status code (or "Timeout") and how long it was followed.
+	// status code (or ActivityStatusTimeout) and how long it was followed.
 	ActivityFinished(status string, d time.Duration)
 	// GroupLeaseContended is called when a job finds its group leased by another.
 	GroupLeaseContended()

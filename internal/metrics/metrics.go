@@ -79,7 +79,7 @@ func New() *Metrics {
 		tasks.OutcomeInvalid, tasks.OutcomeActivityFailed, tasks.OutcomeActivityTimeout} {
 		m.jobs.WithLabelValues(tasks.TypeDetachLoadBalancers, o)
 	}
-	for _, s := range []string{essclient.StatusSuccessful, essclient.StatusWarning, essclient.StatusFailed, essclient.StatusRejected} {
+	for _, s := range []string{essclient.StatusSuccessful, essclient.StatusWarning, essclient.StatusFailed, essclient.StatusRejected, tasks.ActivityStatusTimeout} {
 		m.activities.WithLabelValues(s)
 	}
 	return m
