@@ -83,14 +83,14 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	j.leased = true
 
-	rec, found, err := h.records.load(ctx, j.token)
+	rec, l, found, err := h.records.takeLook(ctx, j.token, time.Now())
 	if err != nil {
 		return h.fail(ctx, j, err)
 	}
 	if found {
 		// A detach already started this activity, in this or an earlier life of the
 		// job: follow it, never detach again.
-		return h.poll(ctx, j, rec)
+		return h.poll(ctx, j, rec, l)
 	}
 	return h.detach(ctx, j)
 }
@@ -132,7 +132,7 @@ func (h *Handler) detach(ctx context.Context, j *job) error {
 	return &snoozeError{reason: "scaling activity " + rec.ScalingActivityId + " started", delay: rec.Schedule.First}
 }
 
-func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord) error {
+func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord, l look) error {
 	j.polling = true
 	j.log = j.log.With("activity_id", rec.ScalingActivityId)
 	base := DetachResult{ScalingActivityId: rec.ScalingActivityId, RequestIds: []string{rec.DetachRequestId}}
@@ -161,10 +161,10 @@ func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord) error {
 			}
 			return h.finish(ctx, j, base, fmt.Errorf("scaling activity %s did not end within %v", rec.ScalingActivityId, h.cfg.PollTimeout))
 		}
-		return &snoozeError{reason: "scaling activity " + rec.ScalingActivityId + " in progress", delay: rec.Schedule.gap(waited)}
+		return &snoozeError{reason: "scaling activity " + rec.ScalingActivityId + " in progress", delay: rec.Schedule.gap(l)}
 	}
 	h.cfg.Observer.ActivityFinished(act.StatusCode, waited)
-	if err := h.estimates.observe(ctx, j.payload.ScalingGroupId, rec.Schedule.sample(waited)); err != nil {
+	if err := h.estimates.observe(ctx, j.payload.ScalingGroupId, rec.Schedule.sample(l, rec.StartedAt, time.Now())); err != nil {
 		j.log.Warn("activity estimate not recorded", "err", err)
 	}
 	base.StatusCode, base.StatusMessage = act.StatusCode, act.StatusMessage

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -23,13 +24,22 @@ type activityRecord struct {
 	Schedule pollSchedule `json:"Schedule"`
 }
 
-// activityRecords stores activityRecords by ClientToken, and the set of
+// activityRecords stores activityRecords by ClientToken, each in a hash with
+// the count and time of the looks taken at the activity, and the set of
 // activities being followed fleet-wide (for the in-flight gauge).
 type activityRecords struct {
 	rdb    redis.UniversalClient
 	prefix string
 	// ttl outlives the poll timeout, so a job never loses its record while it waits.
 	ttl time.Duration
+}
+
+// look is what a job knows when it takes a look at its activity.
+type look struct {
+	// n counts the earlier looks: 0 for the first.
+	n int
+	// previous is when the last look was taken (zero for the first).
+	previous time.Time
 }
 
 func (s activityRecords) key(token string) string { return s.prefix + "activity:" + token }
@@ -42,7 +52,8 @@ func (s activityRecords) save(ctx context.Context, token string, rec activityRec
 		return fmt.Errorf("encode activity record: %w", err)
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, s.key(token), b, s.ttl)
+		p.HSet(ctx, s.key(token), "record", b, "looks", 0, "last", 0)
+		p.Expire(ctx, s.key(token), s.ttl)
 		p.ZAdd(ctx, s.inFlightKey(), redis.Z{Score: float64(rec.StartedAt.Unix()), Member: token})
 		return nil
 	})
@@ -52,19 +63,40 @@ func (s activityRecords) save(ctx context.Context, token string, rec activityRec
 	return nil
 }
 
-// load returns the record of token, or ok=false when there is none.
-func (s activityRecords) load(ctx context.Context, token string) (rec activityRecord, ok bool, err error) {
-	b, err := s.rdb.Get(ctx, s.key(token)).Bytes()
+// takeLookScript returns the record with the look count and last look time,
+// counting this look, or nil when there is no record.
+var takeLookScript = redis.NewScript(`
+local rec = redis.call('HGET', KEYS[1], 'record')
+if not rec then return false end
+local n = redis.call('HINCRBY', KEYS[1], 'looks', 1) - 1
+local last = redis.call('HGET', KEYS[1], 'last') or '0'
+redis.call('HSET', KEYS[1], 'last', ARGV[1])
+return {rec, n, last}`)
+
+// takeLook returns the record of token and counts a look at its activity, in
+// one round trip; ok is false when the job has started no activity.
+func (s activityRecords) takeLook(ctx context.Context, token string, now time.Time) (rec activityRecord, l look, ok bool, err error) {
+	res, err := takeLookScript.Run(ctx, s.rdb, []string{s.key(token)}, now.UnixMilli()).Slice()
 	if errors.Is(err, redis.Nil) {
-		return rec, false, nil
+		return rec, l, false, nil
 	}
 	if err != nil {
-		return rec, false, fmt.Errorf("load activity record: %w", err)
+		return rec, l, false, fmt.Errorf("load activity record: %w", err)
 	}
-	if err := json.Unmarshal(b, &rec); err != nil {
-		return rec, false, fmt.Errorf("decode activity record: %w", err)
+	if len(res) != 3 {
+		return rec, l, false, fmt.Errorf("load activity record: %d values, want 3", len(res))
 	}
-	return rec, true, nil
+	b, _ := res[0].(string)
+	n, _ := res[1].(int64)
+	lastMs, _ := strconv.ParseInt(fmt.Sprint(res[2]), 10, 64)
+	if err := json.Unmarshal([]byte(b), &rec); err != nil {
+		return rec, l, false, fmt.Errorf("decode activity record: %w", err)
+	}
+	l.n = int(n)
+	if lastMs > 0 {
+		l.previous = time.UnixMilli(lastMs)
+	}
+	return rec, l, true, nil
 }
 
 // finish takes the activity off the in-flight set. The record itself stays until

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
@@ -22,8 +21,8 @@ const estimateAlpha = 0.3
 // estimated activity length (its first look usually finds the activity done,
 // one DescribeScalingActivities call per job), then, if it was not, after
 // followUp, doubling up to interval, so a longer activity than usual is still
-// noticed within one poll interval of its end. Without an estimate it polls
-// every interval.
+// noticed within one poll interval of its end. Without an estimate the first
+// look comes after followUp.
 type pollSchedule struct {
 	First    time.Duration `json:"First"`
 	FollowUp time.Duration `json:"FollowUp"`
@@ -31,45 +30,33 @@ type pollSchedule struct {
 }
 
 func newPollSchedule(estimate, followUp, interval time.Duration) pollSchedule {
-	if estimate <= 0 {
-		return pollSchedule{First: interval, FollowUp: interval, Interval: interval}
-	}
 	followUp = min(followUp, interval)
-	return pollSchedule{First: estimate + followUp/2, FollowUp: followUp, Interval: interval}
-}
-
-// gap is the wait before the next look at elapsed after the detach answer.
-func (s pollSchedule) gap(elapsed time.Duration) time.Duration {
-	return s.gapAfter(s.followUps(elapsed))
-}
-
-// followUps counts the looks after the first one, the one at elapsed included:
-// they come at First + FollowUp*(2^n - 1) while the gaps are not capped.
-func (s pollSchedule) followUps(elapsed time.Duration) int {
-	since := elapsed - s.First
-	if s.FollowUp <= 0 || since < s.FollowUp/2 {
-		return 0
+	if estimate <= 0 {
+		// A group's first activity: look early and back off, so the length it
+		// teaches is close to the truth, not just "at most the poll interval".
+		estimate = followUp
 	}
-	return int(math.Round(math.Log2(float64(since)/float64(s.FollowUp) + 1)))
+	return pollSchedule{First: estimate, FollowUp: followUp, Interval: interval}
 }
 
-func (s pollSchedule) gapAfter(n int) time.Duration {
-	if n > 30 {
+// gap is the wait after look l.
+func (s pollSchedule) gap(l look) time.Duration {
+	if l.n > 30 {
 		return s.Interval
 	}
-	return min(s.FollowUp<<n, s.Interval)
+	return min(s.FollowUp<<l.n, s.Interval)
 }
 
-// sample is the activity length that an end seen at elapsed suggests: on the
-// first look only that it was at most elapsed, so take a little less (which
-// lets the estimate come down when activities get shorter); later, the middle
-// of the last gap.
-func (s pollSchedule) sample(elapsed time.Duration) time.Duration {
-	n := s.followUps(elapsed)
-	if n == 0 {
-		return max(elapsed-s.FollowUp, 0)
+// sample is the activity length that an end seen by look l at now suggests,
+// for an activity started at start. On the first look it is only known to be at
+// most the planned first look, so take a little less: the estimate then creeps
+// down until a look comes too early, and the queue's own delays (looks run
+// late) never push it up. Later, the middle between this look and the last.
+func (s pollSchedule) sample(l look, start, now time.Time) time.Duration {
+	if l.n == 0 || l.previous.IsZero() {
+		return max(s.First-s.FollowUp/2, time.Millisecond)
 	}
-	return max(elapsed-s.gapAfter(n-1)/2, 0)
+	return max(l.previous.Add(now.Sub(l.previous)/2).Sub(start), time.Millisecond)
 }
 
 // activityEstimates keeps, per scaling group, a moving average of how long its

@@ -8,43 +8,38 @@ import (
 func TestPollSchedule(t *testing.T) {
 	t.Parallel()
 	const s = time.Second
+	start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) time.Time { return start.Add(d) }
 	est := newPollSchedule(10*s, s, 5*s)
 	none := newPollSchedule(0, s, 5*s)
-	cases := []struct {
-		name    string
-		sched   pollSchedule
-		elapsed time.Duration
-		gap     time.Duration
-		sample  time.Duration
-	}{
-		{"no estimate: first look", none, 5 * s, 5 * s, 0},
-		{"no estimate: later look", none, 20 * s, 5 * s, 17500 * time.Millisecond},
-		{"first look at the estimate", est, 10500 * time.Millisecond, s, 9500 * time.Millisecond},
-		{"first look, a bit late", est, 10900 * time.Millisecond, s, 9900 * time.Millisecond},
-		{"first follow-up", est, 11500 * time.Millisecond, 2 * s, 11 * s},
-		{"second follow-up", est, 13500 * time.Millisecond, 4 * s, 12500 * time.Millisecond},
-		{"third follow-up: gap capped", est, 17500 * time.Millisecond, 5 * s, 15500 * time.Millisecond},
-		{"much later", est, 10 * time.Minute, 5 * s, 10*time.Minute - 2500*time.Millisecond},
-	}
-	for _, c := range cases {
-		if c.sched == none && c.elapsed == 5*s {
-			if got := c.sched.First; got != 5*s {
-				t.Errorf("%s: first look at %v, want 5s", c.name, got)
-			}
-		}
-		if got := c.sched.gap(c.elapsed); got != c.gap {
-			t.Errorf("%s: gap(%v) = %v, want %v", c.name, c.elapsed, got, c.gap)
-		}
-		if c.sample > 0 {
-			if got := c.sched.sample(c.elapsed); got != c.sample {
-				t.Errorf("%s: sample(%v) = %v, want %v", c.name, c.elapsed, got, c.sample)
-			}
-		}
-	}
-	if est.First != 10500*time.Millisecond {
-		t.Errorf("first look at %v, want the estimate plus half a follow-up (10.5s)", est.First)
+	if none.First != s || est.First != 10*s {
+		t.Fatalf("first looks at %v and %v, want the follow-up (1s) without an estimate, the estimate (10s) with one", none.First, est.First)
 	}
 	if short := newPollSchedule(10*s, 3*s, 2*s); short.FollowUp != 2*s {
 		t.Errorf("follow-up %v above the poll interval", short.FollowUp)
+	}
+	cases := []struct {
+		name   string
+		sched  pollSchedule
+		look   look
+		now    time.Duration // since start
+		gap    time.Duration
+		sample time.Duration
+	}{
+		{"no estimate: first look", none, look{}, 1500 * time.Millisecond, s, 500 * time.Millisecond},
+		{"first look, on time", est, look{}, 10 * s, s, 9500 * time.Millisecond},
+		{"first look, late: the sample does not grow", est, look{}, 11500 * time.Millisecond, s, 9500 * time.Millisecond},
+		{"second look", est, look{n: 1, previous: at(10500 * time.Millisecond)}, 11700 * time.Millisecond, 2 * s, 11100 * time.Millisecond},
+		{"third look", est, look{n: 2, previous: at(12 * s)}, 14 * s, 4 * s, 13 * s},
+		{"gap capped at the interval", est, look{n: 3, previous: at(14 * s)}, 18 * s, 5 * s, 16 * s},
+		{"far later", est, look{n: 64, previous: at(time.Hour)}, time.Hour + 5*s, 5 * s, time.Hour + 2500*time.Millisecond},
+	}
+	for _, c := range cases {
+		if got := c.sched.gap(c.look); got != c.gap {
+			t.Errorf("%s: gap = %v, want %v", c.name, got, c.gap)
+		}
+		if got := c.sched.sample(c.look, start, at(c.now)); got != c.sample {
+			t.Errorf("%s: sample = %v, want %v", c.name, got, c.sample)
+		}
 	}
 }

@@ -14,8 +14,10 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultRedisURL        = "redis://127.0.0.1:6379/0"
-	DefaultConcurrency     = 10
+	DefaultRedisURL = "redis://127.0.0.1:6379/0"
+	// DefaultConcurrency lets a batch of activity look-ups fill a whole
+	// DescribeScalingActivities call (20 IDs); waiting jobs hold no slot.
+	DefaultConcurrency     = 20
 	DefaultQueues          = tasks.DefaultQueue
 	DefaultRegion          = "cn-hangzhou"
 	DefaultESSQPS          = 10.0

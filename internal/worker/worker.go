@@ -20,6 +20,10 @@ import (
 	"essworker/tasks"
 )
 
+// idleCheck is how long an idle worker slot waits before looking at the queues
+// again (asynq's default of 1s would delay every job that a snooze hands back).
+const idleCheck = 250 * time.Millisecond
+
 // httpShutdownTimeout bounds the wait for open HTTP requests at exit.
 const httpShutdownTimeout = 5 * time.Second
 
@@ -97,6 +101,7 @@ func (w *Worker) build(redisOpt asynq.RedisConnOpt, queues map[string]int, crede
 		RetryDelayFunc:           h.RetryDelay,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		DelayedTaskCheckInterval: cfg.DelayedCheck,
+		TaskCheckInterval:        idleCheck,
 		Logger:                   asynqLogger{w.log},
 		LogLevel:                 asynqLevel(cfg.LogLevel),
 	})
