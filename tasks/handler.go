@@ -38,7 +38,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 	}
 	return &Handler{
 		cfg:    cfg,
-		leases: groupLeases{rdb: cfg.Redis, prefix: cfg.KeyPrefix, ttl: cfg.LeaseTTL},
+		leases: groupLeases{prefix: cfg.KeyPrefix, ttl: cfg.LeaseTTL},
 		// The record must outlive the longest wait, and a little more so that a job
 		// replayed right after its end still finds it.
 		records:   activityRecords{rdb: cfg.Redis, prefix: cfg.KeyPrefix, ttl: cfg.PollTimeout + time.Hour},
@@ -73,7 +73,14 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	j.log = j.log.With("client_token", j.token, "group", p.ScalingGroupId)
 
-	taken, holder, err := h.leases.acquire(ctx, p.ScalingGroupId, taskID)
+	// The lease and the activity record in one round trip. A job that does not
+	// get the lease has no record (its group's holder is the one polling), so
+	// counting a look for it changes nothing.
+	pipe := h.cfg.Redis.Pipeline()
+	leaseCmd := h.leases.acquire(ctx, pipe, p.ScalingGroupId, taskID)
+	lookCmd := h.records.takeLook(ctx, pipe, j.token, time.Now())
+	_, _ = pipe.Exec(ctx) // each command's own error is read below
+	taken, holder, err := leaseResult(leaseCmd, p.ScalingGroupId)
 	if err != nil {
 		return h.fail(ctx, j, err)
 	}
@@ -83,7 +90,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	j.leased = true
 
-	rec, l, found, err := h.records.takeLook(ctx, j.token, time.Now())
+	rec, l, found, err := lookResult(lookCmd)
 	if err != nil {
 		return h.fail(ctx, j, err)
 	}
@@ -242,15 +249,18 @@ func (h *Handler) finish(ctx context.Context, j *job, res DetachResult, cause er
 			return fmt.Errorf("write result: %w", err)
 		}
 	}
-	if j.polling {
-		if err := h.records.finish(ctx, j.token); err != nil {
-			j.log.Warn("activity record not finished", "err", err)
+	// Freeing the group and the in-flight mark in one round trip; if it fails,
+	// the lease expires by itself and the mark is dropped after the wait bound.
+	if j.leased || j.polling {
+		pipe := h.cfg.Redis.Pipeline()
+		if j.polling {
+			h.records.finish(ctx, pipe, j.token)
 		}
-	}
-	if j.leased {
-		if err := h.leases.release(ctx, p.ScalingGroupId, j.taskID); err != nil {
-			// The lease expires by itself; the group is only held up until then.
-			j.log.Warn("group lease not released", "err", err)
+		if j.leased {
+			h.leases.release(ctx, pipe, p.ScalingGroupId, j.taskID)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			j.log.Warn("group lease or in-flight mark not released", "err", err)
 		}
 	}
 	h.cfg.Observer.JobFinished(j.task.Type(), res.Outcome, sinceEnqueue(j.task))

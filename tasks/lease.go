@@ -12,7 +12,6 @@ import (
 // belongs to a task ID, not a process, so a job that snoozes or is picked up by
 // another worker after a crash still holds it; it expires if nobody renews it.
 type groupLeases struct {
-	rdb    redis.UniversalClient
 	prefix string
 	ttl    time.Duration
 }
@@ -35,20 +34,22 @@ return 0`)
 
 func (l groupLeases) key(groupID string) string { return l.prefix + "lease:" + groupID }
 
-// acquire takes or renews the lease of groupID for holder. It returns the current
-// holder when another job has it.
-func (l groupLeases) acquire(ctx context.Context, groupID, holder string) (taken bool, other string, err error) {
-	res, err := acquireScript.Run(ctx, l.rdb, []string{l.key(groupID)}, holder, l.ttl.Milliseconds()).Text()
+// acquire queues on sc (a client or a pipeline) the taking or renewal of the
+// lease of groupID for holder; leaseResult reads the answer.
+func (l groupLeases) acquire(ctx context.Context, sc redis.Scripter, groupID, holder string) *redis.Cmd {
+	return acquireScript.Eval(ctx, sc, []string{l.key(groupID)}, holder, l.ttl.Milliseconds())
+}
+
+// leaseResult reads an acquire: taken, or the other job that holds the lease.
+func leaseResult(cmd *redis.Cmd, groupID string) (taken bool, other string, err error) {
+	res, err := cmd.Text()
 	if err != nil {
 		return false, "", fmt.Errorf("acquire lease of group %s: %w", groupID, err)
 	}
 	return res == "", res, nil
 }
 
-// release frees the lease if holder still has it.
-func (l groupLeases) release(ctx context.Context, groupID, holder string) error {
-	if err := releaseScript.Run(ctx, l.rdb, []string{l.key(groupID)}, holder).Err(); err != nil {
-		return fmt.Errorf("release lease of group %s: %w", groupID, err)
-	}
-	return nil
+// release queues on sc the freeing of the lease, if holder still has it.
+func (l groupLeases) release(ctx context.Context, sc redis.Scripter, groupID, holder string) *redis.Cmd {
+	return releaseScript.Eval(ctx, sc, []string{l.key(groupID)}, holder)
 }

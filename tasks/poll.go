@@ -73,10 +73,15 @@ local last = redis.call('HGET', KEYS[1], 'last') or '0'
 redis.call('HSET', KEYS[1], 'last', ARGV[1])
 return {rec, n, last}`)
 
-// takeLook returns the record of token and counts a look at its activity, in
-// one round trip; ok is false when the job has started no activity.
-func (s activityRecords) takeLook(ctx context.Context, token string, now time.Time) (rec activityRecord, l look, ok bool, err error) {
-	res, err := takeLookScript.Run(ctx, s.rdb, []string{s.key(token)}, now.UnixMilli()).Slice()
+// takeLook queues on sc (a client or a pipeline) the reading of token's record
+// and the counting of a look at its activity; lookResult reads the answer.
+func (s activityRecords) takeLook(ctx context.Context, sc redis.Scripter, token string, now time.Time) *redis.Cmd {
+	return takeLookScript.Eval(ctx, sc, []string{s.key(token)}, now.UnixMilli())
+}
+
+// lookResult reads a takeLook; ok is false when the job has started no activity.
+func lookResult(cmd *redis.Cmd) (rec activityRecord, l look, ok bool, err error) {
+	res, err := cmd.Slice()
 	if errors.Is(err, redis.Nil) {
 		return rec, l, false, nil
 	}
@@ -99,13 +104,11 @@ func (s activityRecords) takeLook(ctx context.Context, token string, now time.Ti
 	return rec, l, true, nil
 }
 
-// finish takes the activity off the in-flight set. The record itself stays until
-// its TTL, so a job replayed after a crash still finds the activity.
-func (s activityRecords) finish(ctx context.Context, token string) error {
-	if err := s.rdb.ZRem(ctx, s.inFlightKey(), token).Err(); err != nil {
-		return fmt.Errorf("finish activity record: %w", err)
-	}
-	return nil
+// finish queues on p the taking of the activity off the in-flight set. The
+// record itself stays until its TTL, so a job replayed after a crash still
+// finds the activity.
+func (s activityRecords) finish(ctx context.Context, p redis.Cmdable, token string) *redis.IntCmd {
+	return p.ZRem(ctx, s.inFlightKey(), token)
 }
 
 // InFlightActivities counts the scaling activities that jobs are following
