@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"io"
+	"testing"
+
+	"essworker/essclient/esstest"
+	"essworker/internal/redistest"
+)
+
+// Benchmarks behind P4, for profiling the pipeline (see docs/PERFORMANCE.md):
+//
+//	go test -run '^$' -bench SyncPipeline -benchtime 2000x -cpuprofile cpu.out ./cmd/bench
+//	go tool pprof -top cmd/bench.test cpu.out (the test binary, written to the current directory)
+//
+// Each reports jobs/s; their ratio is P4's figure.
+
+func benchEnvFor(b *testing.B) *benchEnv {
+	b.Helper()
+	srv := redistest.Start(b, redistest.Options{})
+	r, err := openRedis(context.Background(), srv.URL(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(r.close)
+	return &benchEnv{sizes: quickSizes, redis: r, runID: "b", tmp: b.TempDir(), stderr: io.Discard}
+}
+
+// BenchmarkSyncPipeline runs b.N sync jobs through an in-process worker and
+// the emulator; only the worker's run is timed, not the enqueueing.
+func BenchmarkSyncPipeline(b *testing.B) {
+	env := benchEnvFor(b)
+	emu, err := startEmulator(esstest.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(emu.close)
+	b.StopTimer()
+	fig, err := measurePipeline(context.Background(), env, emu, "pipe", b.N, timerOf(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(fig.perSecond(), "jobs/s")
+}
+
+// BenchmarkBareAsynq runs b.N of the same tasks through an asynq no-op handler.
+func BenchmarkBareAsynq(b *testing.B) {
+	env := benchEnvFor(b)
+	b.StopTimer()
+	fig, err := measureBare(context.Background(), env, "bare", b.N, timerOf(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(fig.perSecond(), "jobs/s")
+}
+
+func timerOf(b *testing.B) timer {
+	return func(on bool) {
+		if on {
+			b.StartTimer()
+		} else {
+			b.StopTimer()
+		}
+	}
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"essworker/internal/worker"
+)
+
+// redisStartTimeout bounds how long a redis-server may take to answer PING.
+const redisStartTimeout = 10 * time.Second
+
+// redisServer is a redis-server process the bench started on a free loopback
+// port, with nothing kept on disk. internal/redistest does the same for tests,
+// but it needs a testing.TB.
+type redisServer struct {
+	addr string
+	dir  string
+	cmd  *exec.Cmd
+}
+
+// startRedis starts redis-server from PATH in a temporary directory.
+func startRedis(ctx context.Context) (*redisServer, error) {
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, fmt.Errorf("redis-server is not on PATH (install it, or give --redis-url): %w", err)
+	}
+	dir, err := os.MkdirTemp("", "essworker-bench-redis-")
+	if err != nil {
+		return nil, fmt.Errorf("temporary directory for redis-server: %w", err)
+	}
+	port, err := freePort()
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, err
+	}
+	s := &redisServer{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir}
+	s.cmd = exec.Command(path, "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
+		"--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", filepath.Join(dir, "redis.log"))
+	if err := s.cmd.Start(); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, fmt.Errorf("start redis-server: %w", err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1})
+	defer c.Close()
+	err = waitFor(ctx, redisStartTimeout, 20*time.Millisecond, func() (bool, error) {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		return c.Ping(pctx).Err() == nil, nil
+	})
+	if err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
+		s.stop()
+		return nil, fmt.Errorf("redis-server on %s did not answer: %w\n%s", s.addr, err, log)
+	}
+	return s, nil
+}
+
+// url is the URL of database db.
+func (s *redisServer) url(db int) string { return fmt.Sprintf("redis://%s/%d", s.addr, db) }
+
+func (s *redisServer) stop() {
+	if s.cmd != nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+		s.cmd = nil
+	}
+	_ = os.RemoveAll(s.dir)
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// redisTarget is the Redis every goal runs on, with helpers to read it.
+type redisTarget struct {
+	url string
+	opt asynq.RedisConnOpt
+	rdb redis.UniversalClient
+}
+
+func openRedis(ctx context.Context, url string) (*redisTarget, error) {
+	opt, err := asynq.ParseRedisURI(url)
+	if err != nil {
+		return nil, fmt.Errorf("--redis-url: %w", err)
+	}
+	rdb, ok := opt.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return nil, errors.New("--redis-url: unsupported Redis connection type")
+	}
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("redis at %s does not answer: %w", worker.RedactURL(url), err)
+	}
+	return &redisTarget{url: url, opt: opt, rdb: rdb}, nil
+}
+
+// info reads one field of INFO section.
+func (r *redisTarget) info(ctx context.Context, section, field string) (string, error) {
+	text, err := r.rdb.Info(ctx, section).Result()
+	if err != nil {
+		return "", fmt.Errorf("redis INFO %s: %w", section, err)
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("redis INFO %s has no %s", section, field)
+}
+
+// usedMemory is INFO memory used_memory, in bytes.
+func (r *redisTarget) usedMemory(ctx context.Context) (int64, error) {
+	return r.infoInt(ctx, "memory", "used_memory")
+}
+
+// commandsProcessed is INFO stats total_commands_processed: every command,
+// those that Lua scripts run included.
+func (r *redisTarget) commandsProcessed(ctx context.Context) (int64, error) {
+	return r.infoInt(ctx, "stats", "total_commands_processed")
+}
+
+func (r *redisTarget) infoInt(ctx context.Context, section, field string) (int64, error) {
+	v, err := r.info(ctx, section, field)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("redis INFO %s %q: %w", field, v, err)
+	}
+	return n, nil
+}
+
+// dropQueue deletes a queue the bench used and everything in it, so a shared
+// Redis (--redis-url) is left as it was found, bar the bench's small keys.
+func (r *redisTarget) dropQueue(queue string) {
+	insp := asynq.NewInspector(r.opt)
+	defer insp.Close()
+	_ = insp.DeleteQueue(queue, true)
+}
+
+func (r *redisTarget) close() { _ = r.rdb.Close() }
+
+// waitFor calls cond every tick until it says true, it fails, ctx ends or
+// timeout passes.
+func waitFor(ctx context.Context, timeout, tick time.Duration, cond func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		ok, err := cond()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not done within %v", timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"essworker/essclient/esstest"
+	"essworker/internal/worker"
+	"essworker/tasks"
+)
+
+// throughputQPS is the ESS rate of the throughput scenario: far above what
+// the machine reaches, so the limiter costs its Redis round trip and no wait.
+const throughputQPS = 1e6
+
+// throughputTimeout bounds one measurement.
+const throughputTimeout = 5 * time.Minute
+
+// runThroughput measures P4: sync jobs per second through the whole pipeline
+// (worker.New/Run, Redis leases and rate limit, the SDK, the emulator with no
+// latency, the result write) against a bare asynq no-op handler on the same
+// Redis, the same tasks and the same concurrency, alternating, in this run.
+func runThroughput(ctx context.Context, env *benchEnv) result {
+	s := env.sizes
+	emu, err := startEmulator(esstest.Config{})
+	if err != nil {
+		return result{err: err}
+	}
+	defer emu.close()
+	var bare, pipe, bareCmds, pipeCmds []float64
+	for rep := range s.throughputReps {
+		b, err := measureBare(ctx, env, fmt.Sprintf("bare%d", rep), s.throughputJobs, nil)
+		if err != nil {
+			return result{err: fmt.Errorf("bare asynq: %w", err)}
+		}
+		p, err := measurePipeline(ctx, env, emu, fmt.Sprintf("pipe%d", rep), s.throughputJobs, nil)
+		if err != nil {
+			return result{err: fmt.Errorf("pipeline: %w", err)}
+		}
+		bare, pipe = append(bare, b.perSecond()), append(pipe, p.perSecond())
+		bareCmds, pipeCmds = append(bareCmds, b.commandsPerJob()), append(pipeCmds, p.commandsPerJob())
+	}
+	b, p := median(bare), median(pipe)
+	res := result{rows: []row{
+		atLeast("P4", "sync jobs/s through the whole pipeline", p, b, 0.5, perSecond, "bare asynq no-op"),
+	}}
+	res.notes = append(res.notes,
+		fmt.Sprintf("%d sync jobs per measurement, one group each (no lease contention), concurrency %d, %d measurements of each side alternating, medians kept: pipeline %v, bare %v (jobs/s)",
+			s.throughputJobs, worker.DefaultConcurrency, s.throughputReps, roundAll(pipe), roundAll(bare)),
+		fmt.Sprintf("Redis commands per job (INFO total_commands_processed, commands inside Lua scripts included): pipeline %.1f, bare %.1f (profile in docs/PERFORMANCE.md)",
+			median(pipeCmds), median(bareCmds)),
+		"the emulator runs in the bench process and shares the 2 cores with the worker, as a local ESS endpoint would; the bare side has no emulator work",
+	)
+	return res
+}
+
+// run is one measurement: n jobs between the server's start and the n-th completion.
+type runFigures struct {
+	n        int
+	d        time.Duration
+	commands int64 // Redis commands processed meanwhile
+}
+
+func (r runFigures) perSecond() float64 { return float64(r.n) / r.d.Seconds() }
+
+func (r runFigures) commandsPerJob() float64 { return float64(r.commands) / float64(r.n) }
+
+// countCommands returns a function giving the Redis commands processed since
+// it was made.
+func countCommands(ctx context.Context, r *redisTarget) (func() (int64, error), error) {
+	before, err := r.commandsProcessed(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return func() (int64, error) {
+		after, err := r.commandsProcessed(ctx)
+		return after - before, err
+	}, nil
+}
+
+func roundAll(xs []float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = float64(int(x*10+0.5)) / 10
+	}
+	return out
+}
+
+// syncJobs seeds n groups with one load balancer each and returns a sync job
+// for each.
+func syncJobs(emu *esstest.Emulator, prefix string, n int) ([]tasks.DetachPayload, error) {
+	groups, err := addGroups(emu, prefix, n, 1, 0)
+	if err != nil {
+		return nil, err
+	}
+	return oneJobPerLB(groups, false), nil
+}
+
+// timer is told when a measurement's timed part starts (true) and ends
+// (false), for a testing.B; nil outside benchmarks.
+type timer func(on bool)
+
+func (t timer) set(on bool) {
+	if t != nil {
+		t(on)
+	}
+}
+
+// measureBare runs n detach tasks through an asynq server whose handler does
+// nothing. The tasks are the same as the pipeline's; they only need no emulator.
+func measureBare(ctx context.Context, env *benchEnv, name string, n int, tm timer) (runFigures, error) {
+	queue := env.queue(name)
+	defer env.redis.dropQueue(queue)
+	jobs := make([]tasks.DetachPayload, n)
+	for i := range jobs {
+		jobs[i] = tasks.DetachPayload{ScalingGroupId: fmt.Sprintf("asg-bare-%05d", i), LoadBalancerIds: []string{"lb-1"}}
+	}
+	if _, err := enqueue(ctx, env.redis, queue, jobs); err != nil {
+		return runFigures{}, err
+	}
+	var count atomic.Int64
+	notify := make(chan struct{}, 1)
+	srv := asynq.NewServer(env.redis.opt, asynq.Config{
+		Concurrency: worker.DefaultConcurrency,
+		Queues:      map[string]int{queue: 1},
+		Logger:      quietAsynq{env.stderr},
+		LogLevel:    asynq.ErrorLevel,
+	})
+	since, err := countCommands(ctx, env.redis)
+	if err != nil {
+		return runFigures{}, err
+	}
+	tm.set(true)
+	began := time.Now()
+	err = srv.Start(asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
+		if count.Add(1) >= int64(n) {
+			select {
+			case notify <- struct{}{}:
+			default:
+			}
+		}
+		return nil
+	}))
+	if err != nil {
+		return runFigures{}, fmt.Errorf("start asynq server: %w", err)
+	}
+	defer srv.Shutdown()
+	select {
+	case <-notify:
+	case <-ctx.Done():
+		return runFigures{}, ctx.Err()
+	case <-time.After(throughputTimeout):
+		return runFigures{}, fmt.Errorf("%d of %d jobs done within %v", count.Load(), n, throughputTimeout)
+	}
+	d := time.Since(began)
+	tm.set(false)
+	cmds, err := since()
+	return runFigures{n: n, d: d, commands: cmds}, err
+}
+
+// measurePipeline runs n sync jobs through an in-process worker.
+func measurePipeline(ctx context.Context, env *benchEnv, emu *emulator, name string, n int, tm timer) (runFigures, error) {
+	queue := env.queue(name)
+	defer env.redis.dropQueue(queue)
+	jobs, err := syncJobs(emu.Emulator, env.groupPrefix(name), n)
+	if err != nil {
+		return runFigures{}, err
+	}
+	if _, err := enqueue(ctx, env.redis, queue, jobs); err != nil {
+		return runFigures{}, err
+	}
+	cfg := worker.Config{RedisURL: env.redis.url, Queues: queue, ESSQPS: throughputQPS}
+	since, err := countCommands(ctx, env.redis)
+	if err != nil {
+		return runFigures{}, err
+	}
+	tm.set(true)
+	began := time.Now()
+	w, err := startWorker(ctx, cfg, emu.url)
+	if err != nil {
+		return runFigures{}, err
+	}
+	end, err := w.log.waitDone(ctx, n, throughputTimeout)
+	tm.set(false)
+	if stopErr := w.stop(); err == nil && stopErr != nil {
+		err = fmt.Errorf("worker: %w", stopErr)
+	}
+	if err != nil {
+		return runFigures{}, err
+	}
+	cmds, err := since()
+	return runFigures{n: n, d: end.Sub(began), commands: cmds}, err
+}
+
+// quietAsynq drops asynq's own log lines but its errors, which go to w.
+type quietAsynq struct{ w io.Writer }
+
+func (quietAsynq) Debug(...any)        {}
+func (quietAsynq) Info(...any)         {}
+func (quietAsynq) Warn(...any)         {}
+func (q quietAsynq) Error(args ...any) { fmt.Fprintln(q.w, "bench: asynq:", fmt.Sprint(args...)) }
+
+// Fatal exits, as asynq's own logger does: asynq calls it when it cannot go on.
+func (q quietAsynq) Fatal(args ...any) {
+	q.Error(args...)
+	os.Exit(exitFail)
+}
