@@ -73,12 +73,10 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	j.log = j.log.With("client_token", j.token, "group", p.ScalingGroupId)
 
-	// The lease and the activity record in one round trip. A job that does not
-	// get the lease has no record (its group's holder is the one polling), so
-	// counting a look for it changes nothing.
+	// The lease and the activity record in one round trip.
 	pipe := h.cfg.Redis.Pipeline()
 	leaseCmd := h.leases.acquire(ctx, pipe, p.ScalingGroupId, taskID)
-	lookCmd := h.records.takeLook(ctx, pipe, j.token, time.Now())
+	lookCmd := h.records.load(ctx, pipe, j.token)
 	_, _ = pipe.Exec(ctx) // each command's own error is read below
 	taken, holder, err := leaseResult(leaseCmd, p.ScalingGroupId)
 	if err != nil {
@@ -168,11 +166,16 @@ func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord, l look) 
 			}
 			return h.finish(ctx, j, base, fmt.Errorf("scaling activity %s did not end within %v", rec.ScalingActivityId, h.cfg.PollTimeout))
 		}
+		if err := h.records.countLook(ctx, j.token, time.Now()); err != nil {
+			j.log.Warn("look not counted", "err", err)
+		}
 		return &snoozeError{reason: "scaling activity " + rec.ScalingActivityId + " in progress", delay: rec.Schedule.gap(l)}
 	}
 	h.cfg.Observer.ActivityFinished(act.StatusCode, waited)
-	if err := h.estimates.observe(ctx, j.payload.ScalingGroupId, rec.Schedule.sample(l, rec.StartedAt, time.Now())); err != nil {
-		j.log.Warn("activity estimate not recorded", "err", err)
+	if sample, ok := rec.Schedule.sample(l, rec.StartedAt, time.Now()); ok {
+		if err := h.estimates.observe(ctx, j.payload.ScalingGroupId, sample); err != nil {
+			j.log.Warn("activity estimate not recorded", "err", err)
+		}
 	}
 	base.StatusCode, base.StatusMessage = act.StatusCode, act.StatusMessage
 	base.RequestIds = append(base.RequestIds, out.RequestID)

@@ -36,9 +36,9 @@ type activityRecords struct {
 
 // look is what a job knows when it takes a look at its activity.
 type look struct {
-	// n counts the earlier looks: 0 for the first.
+	// n counts the earlier looks that found the activity running: 0 for the first.
 	n int
-	// previous is when the last look was taken (zero for the first).
+	// previous is when the last of them was taken (zero for the first).
 	previous time.Time
 }
 
@@ -63,23 +63,20 @@ func (s activityRecords) save(ctx context.Context, token string, rec activityRec
 	return nil
 }
 
-// takeLookScript returns the record with the look count and last look time,
-// counting this look, or nil when there is no record.
-var takeLookScript = redis.NewScript(`
-local rec = redis.call('HGET', KEYS[1], 'record')
-if not rec then return false end
-local n = redis.call('HINCRBY', KEYS[1], 'looks', 1) - 1
-local last = redis.call('HGET', KEYS[1], 'last') or '0'
-redis.call('HSET', KEYS[1], 'last', ARGV[1])
-return {rec, n, last}`)
+// loadScript returns the record with the count and time of the looks that found
+// the activity running, or nil when there is no record.
+var loadScript = redis.NewScript(`
+local v = redis.call('HMGET', KEYS[1], 'record', 'looks', 'last')
+if not v[1] then return false end
+return {v[1], v[2] or '0', v[3] or '0'}`)
 
-// takeLook queues on sc (a client or a pipeline) the reading of token's record
-// and the counting of a look at its activity; lookResult reads the answer.
-func (s activityRecords) takeLook(ctx context.Context, sc redis.Scripter, token string, now time.Time) *redis.Cmd {
-	return takeLookScript.Eval(ctx, sc, []string{s.key(token)}, now.UnixMilli())
+// load queues on sc (a client or a pipeline) the reading of token's record;
+// lookResult reads the answer.
+func (s activityRecords) load(ctx context.Context, sc redis.Scripter, token string) *redis.Cmd {
+	return loadScript.Eval(ctx, sc, []string{s.key(token)})
 }
 
-// lookResult reads a takeLook; ok is false when the job has started no activity.
+// lookResult reads a load; ok is false when the job has started no activity.
 func lookResult(cmd *redis.Cmd) (rec activityRecord, l look, ok bool, err error) {
 	res, err := cmd.Slice()
 	if errors.Is(err, redis.Nil) {
@@ -92,16 +89,31 @@ func lookResult(cmd *redis.Cmd) (rec activityRecord, l look, ok bool, err error)
 		return rec, l, false, fmt.Errorf("load activity record: %d values, want 3", len(res))
 	}
 	b, _ := res[0].(string)
-	n, _ := res[1].(int64)
+	n, _ := strconv.Atoi(fmt.Sprint(res[1]))
 	lastMs, _ := strconv.ParseInt(fmt.Sprint(res[2]), 10, 64)
 	if err := json.Unmarshal([]byte(b), &rec); err != nil {
 		return rec, l, false, fmt.Errorf("decode activity record: %w", err)
 	}
-	l.n = int(n)
+	l.n = n
 	if lastMs > 0 {
 		l.previous = time.UnixMilli(lastMs)
 	}
 	return rec, l, true, nil
+}
+
+// countLook records a look that found the activity running at now. Only such
+// looks count: a look whose call failed says nothing about the activity, and
+// counting it would stretch the schedule and the learned length.
+func (s activityRecords) countLook(ctx context.Context, token string, now time.Time) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HIncrBy(ctx, s.key(token), "looks", 1)
+		p.HSet(ctx, s.key(token), "last", now.UnixMilli())
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("count a look at the activity: %w", err)
+	}
+	return nil
 }
 
 // finish queues on p the taking of the activity off the in-flight set. The

@@ -47,16 +47,26 @@ func (s pollSchedule) gap(l look) time.Duration {
 	return min(s.FollowUp<<l.n, s.Interval)
 }
 
+// sampleSlack is how much later than planned a look may come and still teach
+// an activity length: a later one followed a failed look, a crash or a backlog.
+const sampleSlack = 2 * time.Second
+
 // sample is the activity length that an end seen by look l at now suggests,
-// for an activity started at start. On the first look it is only known to be at
-// most the planned first look, so take a little less: the estimate then creeps
-// down until a look comes too early, and the queue's own delays (looks run
-// late) never push it up. Later, the middle between this look and the last.
-func (s pollSchedule) sample(l look, start, now time.Time) time.Duration {
+// for an activity started at start, and whether it suggests one at all. On the
+// first look it is only known to be at most the planned first look, so take a
+// little less: the estimate then creeps down until a look comes too early, and
+// the queue's own delays (looks run late) never push it up. Later, the middle
+// between this look and the last that found the activity running, unless the
+// two are further apart than planned.
+func (s pollSchedule) sample(l look, start, now time.Time) (time.Duration, bool) {
 	if l.n == 0 || l.previous.IsZero() {
-		return max(s.First-s.FollowUp/2, time.Millisecond)
+		return max(s.First-s.FollowUp/2, time.Millisecond), true
 	}
-	return max(l.previous.Add(now.Sub(l.previous)/2).Sub(start), time.Millisecond)
+	since := now.Sub(l.previous)
+	if since > s.gap(look{n: l.n - 1})+sampleSlack {
+		return 0, false
+	}
+	return max(l.previous.Add(since/2).Sub(start), time.Millisecond), true
 }
 
 // activityEstimates keeps, per scaling group, a moving average of how long its
@@ -66,10 +76,12 @@ type activityEstimates struct {
 	key string
 }
 
+// observeScript folds a sample into the moving average, a sample being held to
+// twice the estimate so that one odd activity cannot stall its group.
 var observeScript = redis.NewScript(`
 local old = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
 local new = tonumber(ARGV[2])
-if old then new = old + tonumber(ARGV[3]) * (new - old) end
+if old then new = old + tonumber(ARGV[3]) * (math.min(new, 2 * old) - old) end
 redis.call('HSET', KEYS[1], ARGV[1], math.floor(new))
 return 1`)
 

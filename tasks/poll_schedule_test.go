@@ -33,13 +33,16 @@ func TestPollSchedule(t *testing.T) {
 		{"third look", est, look{n: 2, previous: at(12 * s)}, 14 * s, 4 * s, 13 * s},
 		{"gap capped at the interval", est, look{n: 3, previous: at(14 * s)}, 18 * s, 5 * s, 16 * s},
 		{"far later", est, look{n: 64, previous: at(time.Hour)}, time.Hour + 5*s, 5 * s, time.Hour + 2500*time.Millisecond},
+		// The look after a failed one, a crash or a backlog teaches nothing.
+		{"second look, 3s later than planned", est, look{n: 1, previous: at(10 * s)}, 14 * s, 2 * s, 0},
 	}
 	for _, c := range cases {
 		if got := c.sched.gap(c.look); got != c.gap {
 			t.Errorf("%s: gap = %v, want %v", c.name, got, c.gap)
 		}
-		if got := c.sched.sample(c.look, start, at(c.now)); got != c.sample {
-			t.Errorf("%s: sample = %v, want %v", c.name, got, c.sample)
+		got, ok := c.sched.sample(c.look, start, at(c.now))
+		if ok != (c.sample > 0) || got != c.sample {
+			t.Errorf("%s: sample = %v, %v; want %v (none when 0)", c.name, got, ok, c.sample)
 		}
 	}
 }
