@@ -74,9 +74,11 @@ func (w *Worker) build(redisOpt asynq.RedisConnOpt, queues map[string]int, crede
 		Endpoint:      cfg.ESSEndpoint,
 		DefaultRegion: cfg.Region,
 		Timeout:       cfg.ESSTimeout,
-		Credentials:   credentials,
-		Limiter:       limiter,
-		Observer:      w.metrics,
+		// One SDK client per job slot, so that no job waits for another's call.
+		PoolSize:    cfg.Concurrency,
+		Credentials: credentials,
+		Limiter:     limiter,
+		Observer:    w.metrics,
 	})
 	if err != nil {
 		return &FieldError{"ess-endpoint", err.Error()}
