@@ -42,7 +42,7 @@ func IsFailure(err error) bool {
 func (h *Handler) RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	var s *snoozeError
 	if errors.As(err, &s) {
-		return untilWholeSecond(s.delay)
+		return nearWholeSecond(s.delay)
 	}
 	base := h.cfg.RetryBase
 	if essclient.ClassOf(err) == essclient.ClassThrottled {
@@ -55,14 +55,15 @@ func (h *Handler) RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	return jitter(d, 0.5)
 }
 
-// untilWholeSecond stretches d so that now+d falls on a whole second: asynq
-// keeps a retry's time in whole seconds, rounding down, which would otherwise
-// bring a snoozed job back up to a second early (a poll before the activity's
-// expected end is a wasted call).
-func untilWholeSecond(d time.Duration) time.Duration {
+// nearWholeSecond moves d so that now+d falls on the nearest whole second:
+// asynq keeps a retry's time in whole seconds, rounding down, which would
+// otherwise bring every snoozed job back up to a second early; rounding to the
+// nearest second, with the queue's own pick-up delay, comes back on time on
+// average.
+func nearWholeSecond(d time.Duration) time.Duration {
 	now := time.Now()
-	at := now.Add(d).Truncate(time.Second)
-	if at.Before(now.Add(d)) {
+	at := now.Add(d).Round(time.Second)
+	if !at.After(now) {
 		at = at.Add(time.Second)
 	}
 	return at.Sub(now)

@@ -60,7 +60,7 @@ const sampleSlack = 2 * time.Second
 // two are further apart than planned.
 func (s pollSchedule) sample(l look, start, now time.Time) (time.Duration, bool) {
 	if l.n == 0 || l.previous.IsZero() {
-		return max(s.First-s.FollowUp/2, time.Millisecond), true
+		return max(s.First-s.FollowUp/4, time.Millisecond), true
 	}
 	since := now.Sub(l.previous)
 	if since > s.gap(look{n: l.n - 1})+sampleSlack {

@@ -26,9 +26,9 @@ func TestPollSchedule(t *testing.T) {
 		gap    time.Duration
 		sample time.Duration
 	}{
-		{"no estimate: first look", none, look{}, 1500 * time.Millisecond, s, 500 * time.Millisecond},
-		{"first look, on time", est, look{}, 10 * s, s, 9500 * time.Millisecond},
-		{"first look, late: the sample does not grow", est, look{}, 11500 * time.Millisecond, s, 9500 * time.Millisecond},
+		{"no estimate: first look", none, look{}, 1500 * time.Millisecond, s, 750 * time.Millisecond},
+		{"first look, on time", est, look{}, 10 * s, s, 9750 * time.Millisecond},
+		{"first look, late: the sample does not grow", est, look{}, 11500 * time.Millisecond, s, 9750 * time.Millisecond},
 		{"second look", est, look{n: 1, previous: at(10500 * time.Millisecond)}, 11700 * time.Millisecond, 2 * s, 11100 * time.Millisecond},
 		{"third look", est, look{n: 2, previous: at(12 * s)}, 14 * s, 4 * s, 13 * s},
 		{"gap capped at the interval", est, look{n: 3, previous: at(14 * s)}, 18 * s, 5 * s, 16 * s},
