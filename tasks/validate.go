@@ -43,6 +43,12 @@ var regionPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 // maxRegionLen bounds RegionId; real region IDs are under 25 characters.
 const maxRegionLen = 64
 
+// ValidRegionID reports whether s looks like an Alibaba Cloud region ID, as
+// the RegionId of a payload must (the worker checks its --region the same way).
+func ValidRegionID(s string) bool {
+	return len(s) <= maxRegionLen && regionPattern.MatchString(s)
+}
+
 // Validate checks p against the job contract and returns the first problem as
 // a *FieldError (which wraps ErrInvalidPayload), in field order:
 //
@@ -63,7 +69,7 @@ func (p DetachPayload) validate(limitLBs bool) error {
 		if len(p.RegionId) > maxRegionLen {
 			return &FieldError{Field: "RegionId", Reason: fmt.Sprintf("longer than %d characters (got %d)", maxRegionLen, len(p.RegionId))}
 		}
-		if !regionPattern.MatchString(p.RegionId) {
+		if !ValidRegionID(p.RegionId) {
 			return &FieldError{Field: "RegionId", Reason: fmt.Sprintf("must look like a region ID (lowercase letters, digits, dashes, e.g. cn-hangzhou), got %q", p.RegionId)}
 		}
 	}

@@ -126,7 +126,7 @@ func (c *Config) Validate() error {
 		{"shutdown-timeout", c.ShutdownTimeout < 0, "must be positive"},
 		{"log-level", !oneOf(c.LogLevel, "debug", "info", "warn", "error"), "must be debug, info, warn or error"},
 		{"log-format", !oneOf(c.LogFormat, "json", "text"), "must be json or text"},
-		{"region", !validRegion(c.Region), "must look like cn-hangzhou"},
+		{"region", !tasks.ValidRegionID(c.Region), "must look like cn-hangzhou"},
 	}
 	for _, ch := range checks {
 		if ch.bad {
@@ -188,13 +188,4 @@ func oneOf(s string, options ...string) bool {
 		}
 	}
 	return false
-}
-
-func validRegion(s string) bool {
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return false
-		}
-	}
-	return s != ""
 }
