@@ -16,6 +16,7 @@ import (
 
 	"essworker/essclient"
 	"essworker/essclient/esstest"
+	"essworker/internal/logcapture"
 	"essworker/internal/redistest"
 	"essworker/internal/worker"
 	"essworker/tasks"
@@ -56,7 +57,7 @@ func startLiveWorker(t *testing.T) *liveWorker {
 			t.Fatal(err)
 		}
 	}
-	logs := &syncBuffer{}
+	logs := &logcapture.Buffer{}
 	cfg := worker.Config{
 		RedisURL: rs.URL(0), ESSEndpoint: emu.URL, Region: esstest.DefaultRegionID, MetricsAddr: "127.0.0.1:0",
 		PollInterval: 200 * time.Millisecond, DelayedCheck: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second,

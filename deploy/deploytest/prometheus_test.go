@@ -18,6 +18,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"essworker/internal/logcapture"
 	"essworker/tasks"
 )
 
@@ -99,7 +100,7 @@ func freePort(t *testing.T) int {
 func startPrometheus(t *testing.T, bin, cfgPath, dataDir string) string {
 	t.Helper()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
-	logs := &syncBuffer{}
+	logs := &logcapture.Buffer{}
 	cmd := exec.Command(bin,
 		"--config.file="+cfgPath,
 		"--storage.tsdb.path="+dataDir,

@@ -12,6 +12,7 @@ import (
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 
 	"essworker/essclient/esstest"
+	"essworker/internal/logcapture"
 )
 
 func setFaults(t *testing.T, srv *esstest.Server, p esstest.FaultPlan) {
@@ -104,7 +105,7 @@ func TestFaultLatency(t *testing.T) {
 
 func TestFaultLatencyHonoursClientGoingAway(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &logcapture.Buffer{}
 	srv, _ := newServer(t, esstest.Config{Logger: slog.New(slog.NewTextHandler(logs, nil))}, group("asg-1", "lb-1"))
 	setFaults(t, srv, esstest.FaultPlan{"DescribeScalingGroups": {Latency: esstest.Duration(time.Hour)}})
 	c := newSDK(t, srv)

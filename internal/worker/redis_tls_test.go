@@ -12,6 +12,7 @@ import (
 
 	"essworker/essclient"
 	"essworker/essclient/esstest"
+	"essworker/internal/logcapture"
 	"essworker/internal/redistest"
 	"essworker/internal/worker"
 	"essworker/tasks"
@@ -34,7 +35,7 @@ func detachOverRedis(t *testing.T, redisURL, caFile string) {
 		RedisURL: redisURL, RedisTLSCAFile: caFile, ESSEndpoint: emu.URL, MetricsAddr: "127.0.0.1:0",
 		DelayedCheck: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second, LogLevel: "debug",
 	}
-	runWorker(t, cfg, essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""), &syncBuffer{})
+	runWorker(t, cfg, essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""), &logcapture.Buffer{})
 
 	// The producer side connects the way cmd/enqueue does.
 	opt, rdb, err := worker.RedisConn(redisURL, worker.RedisOptions{TLSCAFile: caFile})
@@ -70,7 +71,7 @@ func refusedBy(t *testing.T, redisURL, caFile string, wantText, secrets []string
 	t.Helper()
 	cfg := worker.Config{RedisURL: redisURL, RedisTLSCAFile: caFile, ESSEndpoint: "http://127.0.0.1:1", MetricsAddr: "127.0.0.1:0"}
 	start := time.Now()
-	w, err := worker.New(context.Background(), cfg, essclient.StaticCredentials("id", "secret", ""), worker.NewLogger(&syncBuffer{}, "info", "json"))
+	w, err := worker.New(context.Background(), cfg, essclient.StaticCredentials("id", "secret", ""), worker.NewLogger(&logcapture.Buffer{}, "info", "json"))
 	took := time.Since(start)
 	if err == nil {
 		ctx, cancel := context.WithCancel(context.Background())

@@ -24,6 +24,7 @@ import (
 
 	"essworker/essclient"
 	"essworker/essclient/esstest"
+	"essworker/internal/logcapture"
 	"essworker/internal/redistest"
 	"essworker/internal/worker"
 	"essworker/tasks"
@@ -33,7 +34,7 @@ import (
 // from every test of the package, for the secret search; they go on to
 // stderr as before. The logger is set before any test runs, since go-redis
 // reads it unguarded.
-var redisLogs = &syncBuffer{}
+var redisLogs = &logcapture.Buffer{}
 
 type goRedisLogger struct{ w io.Writer }
 
@@ -285,7 +286,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	rs := redistest.Start(t, redistest.Options{Password: leakRedisPass})
-	emuLogs := &syncBuffer{}
+	emuLogs := &logcapture.Buffer{}
 	emu := esstest.NewServer(esstest.Config{
 		AccessKeys:       map[string]string{leakAKID: leakSecret},
 		ActivityDuration: 300 * time.Millisecond,
@@ -300,7 +301,7 @@ func TestNoSecretLeaks(t *testing.T) {
 		}
 	}
 
-	logs := &syncBuffer{}
+	logs := &logcapture.Buffer{}
 	const essTimeout = 300 * time.Millisecond
 	cfg := worker.Config{
 		RedisURL: rs.URL(0), ESSEndpoint: emu.URL, MetricsAddr: "127.0.0.1:0", ESSQPS: 500, ESSTimeout: essTimeout,
@@ -495,7 +496,7 @@ func TestHTTPSIsTheDefaultTowardESS(t *testing.T) {
 // httpsChild is the child side: a worker with the default endpoint, two jobs
 // in an old and a newer region; it returns once both have been tried.
 func httpsChild(t *testing.T, redisURL string) {
-	logs := &syncBuffer{}
+	logs := &logcapture.Buffer{}
 	cfg := worker.Config{
 		RedisURL: redisURL, ESSEndpoint: "", Region: "cn-hangzhou", MetricsAddr: "127.0.0.1:0", ESSTimeout: 2 * time.Second,
 		DelayedCheck: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second, LogLevel: "debug",

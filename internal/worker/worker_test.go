@@ -1,13 +1,11 @@
 package worker_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,34 +15,17 @@ import (
 
 	"essworker/essclient"
 	"essworker/essclient/esstest"
+	"essworker/internal/logcapture"
 	"essworker/internal/redistest"
 	"essworker/internal/worker"
 	"essworker/tasks"
 )
 
-// syncBuffer is a log sink safe for the worker's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type running struct {
 	w    *worker.Worker
 	emu  *esstest.Server
 	rs   *redistest.Server
-	logs *syncBuffer
+	logs *logcapture.Buffer
 	base string // http://addr
 }
 
@@ -52,7 +33,7 @@ func startWorker(t *testing.T, rs *redistest.Server) *running {
 	t.Helper()
 	emu := esstest.NewServer(esstest.Config{ActivityDuration: 300 * time.Millisecond})
 	t.Cleanup(emu.Close)
-	logs := &syncBuffer{}
+	logs := &logcapture.Buffer{}
 	cfg := worker.Config{
 		RedisURL: rs.URL(0), ESSEndpoint: emu.URL, Region: esstest.DefaultRegionID, MetricsAddr: "127.0.0.1:0",
 		PollInterval: 200 * time.Millisecond, DelayedCheck: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second,
