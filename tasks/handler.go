@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"essworker/essclient"
 )
@@ -42,7 +43,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 		// The record must outlive the longest wait, and a little more so that a job
 		// replayed right after its end still finds it.
 		records:   activityRecords{rdb: cfg.Redis, prefix: cfg.KeyPrefix, ttl: cfg.PollTimeout + time.Hour},
-		estimates: activityEstimates{rdb: cfg.Redis, key: cfg.KeyPrefix + "activity-estimates"},
+		estimates: activityEstimates{key: cfg.KeyPrefix + "activity-estimates"},
 		batcher:   newActivityBatcher(cfg.ESS, cfg.BatchWindow),
 	}, nil
 }
@@ -56,6 +57,10 @@ type job struct {
 	log     *slog.Logger
 	leased  bool
 	polling bool
+	// estimate is the group's activity length, read with the lease for async jobs.
+	estimate *redis.StringCmd
+	// sample, when set, is folded into the group's estimate as the job ends.
+	sample time.Duration
 }
 
 // ProcessTask implements asynq.Handler.
@@ -73,10 +78,14 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	j.log = j.log.With("client_token", j.token, "group", p.ScalingGroupId)
 
-	// The lease and the activity record in one round trip.
+	// The lease, the activity record and (for an async job) its group's activity
+	// length in one round trip.
 	pipe := h.cfg.Redis.Pipeline()
 	leaseCmd := h.leases.acquire(ctx, pipe, p.ScalingGroupId, taskID)
 	lookCmd := h.records.load(ctx, pipe, j.token)
+	if p.Async {
+		j.estimate = h.estimates.get(ctx, pipe, p.ScalingGroupId)
+	}
 	_, _ = pipe.Exec(ctx) // each command's own error is read below
 	taken, holder, err := leaseResult(leaseCmd, p.ScalingGroupId)
 	if err != nil {
@@ -117,9 +126,9 @@ func (h *Handler) detach(ctx context.Context, j *job) error {
 	if !p.Async || res.ScalingActivityID == "" {
 		return h.finish(ctx, j, DetachResult{Outcome: OutcomeDetached, RequestIds: []string{res.RequestID}}, nil)
 	}
-	estimate, err := h.estimates.get(ctx, p.ScalingGroupId)
+	estimate, err := estimateResult(j.estimate)
 	if err != nil {
-		// Without an estimate the job polls every interval: slower, still right.
+		// Without an estimate the job looks early and backs off: more calls, still right.
 		j.log.Warn("no activity estimate", "err", err)
 	}
 	rec := activityRecord{
@@ -173,9 +182,7 @@ func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord, l look) 
 	}
 	h.cfg.Observer.ActivityFinished(act.StatusCode, waited)
 	if sample, ok := rec.Schedule.sample(l, rec.StartedAt, time.Now()); ok {
-		if err := h.estimates.observe(ctx, j.payload.ScalingGroupId, sample); err != nil {
-			j.log.Warn("activity estimate not recorded", "err", err)
-		}
+		j.sample = sample
 	}
 	base.StatusCode, base.StatusMessage = act.StatusCode, act.StatusMessage
 	base.RequestIds = append(base.RequestIds, out.RequestID)
@@ -252,18 +259,22 @@ func (h *Handler) finish(ctx context.Context, j *job, res DetachResult, cause er
 			return fmt.Errorf("write result: %w", err)
 		}
 	}
-	// Freeing the group and the in-flight mark in one round trip; if it fails,
-	// the lease expires by itself and the mark is dropped after the wait bound.
+	// Freeing the group, the in-flight mark and the activity length learned in
+	// one round trip; if it fails, the lease expires by itself, the mark is
+	// dropped after the wait bound, and the estimate misses one sample.
 	if j.leased || j.polling {
 		pipe := h.cfg.Redis.Pipeline()
 		if j.polling {
 			h.records.finish(ctx, pipe, j.token)
+			if j.sample > 0 {
+				h.estimates.observe(ctx, pipe, p.ScalingGroupId, j.sample)
+			}
 		}
 		if j.leased {
 			h.leases.release(ctx, pipe, p.ScalingGroupId, j.taskID)
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
-			j.log.Warn("group lease or in-flight mark not released", "err", err)
+			j.log.Warn("group lease, in-flight mark or activity estimate not written", "err", err)
 		}
 	}
 	h.cfg.Observer.JobFinished(j.task.Type(), res.Outcome, sinceEnqueue(j.task))

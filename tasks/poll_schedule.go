@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -72,7 +71,6 @@ func (s pollSchedule) sample(l look, start, now time.Time) (time.Duration, bool)
 // activityEstimates keeps, per scaling group, a moving average of how long its
 // activities take, shared by the fleet in one Redis hash.
 type activityEstimates struct {
-	rdb redis.UniversalClient
 	key string
 }
 
@@ -85,25 +83,26 @@ if old then new = old + tonumber(ARGV[3]) * (math.min(new, 2 * old) - old) end
 redis.call('HSET', KEYS[1], ARGV[1], math.floor(new))
 return 1`)
 
-func (e activityEstimates) get(ctx context.Context, groupID string) (time.Duration, error) {
-	v, err := e.rdb.HGet(ctx, e.key, groupID).Result()
+// get queues on c (a client or a pipeline) the reading of groupID's estimate;
+// estimateResult reads the answer.
+func (e activityEstimates) get(ctx context.Context, c redis.Cmdable, groupID string) *redis.StringCmd {
+	return c.HGet(ctx, e.key, groupID)
+}
+
+// estimateResult reads a get: zero when the group has no estimate yet.
+func estimateResult(cmd *redis.StringCmd) (time.Duration, error) {
+	ms, err := cmd.Int64()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, fmt.Errorf("read activity estimate: %w", err)
 	}
-	ms, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("read activity estimate %q: %w", v, err)
-	}
 	return time.Duration(ms) * time.Millisecond, nil
 }
 
-func (e activityEstimates) observe(ctx context.Context, groupID string, sample time.Duration) error {
-	err := observeScript.Run(ctx, e.rdb, []string{e.key}, groupID, sample.Milliseconds(), estimateAlpha).Err()
-	if err != nil {
-		return fmt.Errorf("record activity estimate: %w", err)
-	}
-	return nil
+// observe queues on sc (a client or a pipeline) folding sample into groupID's
+// estimate.
+func (e activityEstimates) observe(ctx context.Context, sc redis.Scripter, groupID string, sample time.Duration) *redis.Cmd {
+	return observeScript.Eval(ctx, sc, []string{e.key}, groupID, sample.Milliseconds(), estimateAlpha)
 }
