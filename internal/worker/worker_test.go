@@ -39,23 +39,8 @@ func startWorker(t *testing.T, rs *redistest.Server) *running {
 		PollInterval: 200 * time.Millisecond, DelayedCheck: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second,
 		LogLevel: "debug",
 	}
-	creds := essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, "")
-	w, err := worker.New(context.Background(), cfg, creds, worker.NewLogger(logs, "debug", "json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	r := &running{w: w, emu: emu, rs: rs, logs: logs, base: "http://" + w.MetricsAddr()}
-	r.waitStatus(t, "/readyz", http.StatusOK, 10*time.Second)
-	return r
+	w := runWorker(t, cfg, essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""), logs)
+	return &running{w: w, emu: emu, rs: rs, logs: logs, base: "http://" + w.MetricsAddr()}
 }
 
 func get(url string) (int, string, error) {
