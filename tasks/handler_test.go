@@ -554,3 +554,36 @@ func TestTokenlessJobUsesItsTaskID(t *testing.T) {
 		t.Fatalf("result %+v", r)
 	}
 }
+
+// TestInFlightActivities counts an activity while its job waits on it, and
+// not once the job has ended.
+func TestInFlightActivities(t *testing.T) {
+	t.Parallel()
+	p := startPipeline(t, pipelineOptions{emulator: esstest.Config{ActivityDuration: 2 * time.Second}})
+	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-f", LoadBalancerIds: []string{"lb-1"}})
+	enq, err := tasks.Enqueue(context.Background(), p.client, tasks.DetachPayload{ScalingGroupId: "asg-f", LoadBalancerIds: []string{"lb-1"}, Async: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := p.redis.Client(t)
+	count := func() int64 {
+		n, err := tasks.InFlightActivities(context.Background(), rdb, tasks.DefaultKeyPrefix, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for count() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the started activity was never counted in flight")
+		}
+		time.Sleep(20 * time.Millisecond) // polling interval
+	}
+	if info := p.wait(t, enq)[0]; info.State != asynq.TaskStateCompleted {
+		t.Fatalf("state %s, last error %q", info.State, info.LastErr)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d activities in flight after the job ended, want 0", n)
+	}
+}
