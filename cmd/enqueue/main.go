@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -62,7 +61,7 @@ func run(ctx context.Context, args []string, env envLookup, stdin io.Reader, std
 		return exitBadInput
 	}
 	defer rdb.Close()
-	redact := passwordRedactor(o.redisURL)
+	redact := func(text string) string { return worker.RedactPassword(text, o.redisURL) }
 
 	pingCtx, cancel := context.WithTimeout(ctx, pingTimeout)
 	err = rdb.Ping(pingCtx).Err()
@@ -123,19 +122,4 @@ func report(stderr io.Writer, err error) {
 	for l := range strings.SplitSeq(err.Error(), "\n") {
 		fmt.Fprintln(stderr, "enqueue:", l)
 	}
-}
-
-// passwordRedactor returns a function that masks the Redis password of
-// rawURL in a message. Redis client errors are not known to contain it; this
-// keeps it that way whatever a dependency does.
-func passwordRedactor(rawURL string) func(string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.User == nil {
-		return func(s string) string { return s }
-	}
-	pw, ok := u.User.Password()
-	if !ok || pw == "" {
-		return func(s string) string { return s }
-	}
-	return func(s string) string { return strings.ReplaceAll(s, pw, "xxxxx") }
 }

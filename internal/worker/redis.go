@@ -106,10 +106,10 @@ func RedactURL(u string) string {
 	return parsed.Redacted()
 }
 
-// redactPassword masks the password of rawURL, raw or escaped, in text.
+// RedactPassword masks the password of rawURL, raw or escaped, in text.
 // Redis client errors are not known to quote it; this keeps it that way
 // whatever a dependency does.
-func redactPassword(text, rawURL string) string {
+func RedactPassword(text, rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.User == nil {
 		return text
@@ -131,7 +131,7 @@ func checkRedis(ctx context.Context, rdb redis.UniversalClient, rawURL string) e
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("%w at %s (--redis-url / REDIS_URL): %s; %s", ErrRedisUnreachable, RedactURL(rawURL),
-			redactPassword(err.Error(), rawURL), redisHint(err))
+			RedactPassword(err.Error(), rawURL), redisHint(err))
 	}
 	return nil
 }

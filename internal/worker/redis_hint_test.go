@@ -50,8 +50,8 @@ func TestRedactPassword(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := redactPassword(tt.text, tt.url); got != tt.want || strings.Contains(got, pw) {
-				t.Errorf("redactPassword(%q) = %q, want %q", tt.text, got, tt.want)
+			if got := RedactPassword(tt.text, tt.url); got != tt.want || strings.Contains(got, pw) {
+				t.Errorf("RedactPassword(%q) = %q, want %q", tt.text, got, tt.want)
 			}
 		})
 	}
