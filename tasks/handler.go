@@ -150,9 +150,6 @@ func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord, l look) 
 	j.polling = true
 	j.log = j.log.With("activity_id", rec.ScalingActivityId)
 	base := DetachResult{ScalingActivityId: rec.ScalingActivityId, RequestIds: []string{rec.DetachRequestId}}
-	if rec.Schedule.Interval <= 0 {
-		rec.Schedule = newPollSchedule(0, h.cfg.FollowUp, h.cfg.PollInterval)
-	}
 	out, err := h.batcher.describe(ctx, rec.RegionId, rec.ScalingActivityId)
 	if err != nil {
 		return h.essFailed(ctx, j, err)
