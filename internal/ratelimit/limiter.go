@@ -2,53 +2,224 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
+	"sync"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 )
 
 // DefaultKey names the bucket shared by the fleet.
 const DefaultKey = "essworker:ess"
 
-// Limiter is a fleet-wide rate limit; it implements essclient.Limiter.
+// DefaultHorizon is how far ahead a Limiter reserves slots: a caller whose slot
+// would start later than that asks again once there is room.
+const DefaultHorizon = 5 * time.Second
+
+// reserveTimeout bounds one reservation round trip. A reservation serves every
+// caller waiting at the time, so it runs on no caller's context.
+const reserveTimeout = 5 * time.Second
+
+// minRetry is the least wait before a caller past the horizon asks again.
+const minRetry = time.Millisecond
+
+// keyPrefix is the prefix go-redis/redis_rate gives its keys. The timeline is
+// kept in its key and format (a GCRA theoretical arrival time, seconds since
+// 2017-01-01, float), so workers that still run redis_rate with burst 1 take
+// their turns on the same timeline during a rolling upgrade.
+const keyPrefix = "rate:"
+
+// reserveScript reserves up to ARGV[2] consecutive slots, ARGV[1] seconds
+// apart, on the timeline in KEYS[1], all starting within ARGV[3] seconds from
+// now. It returns {slots reserved, seconds from now to the first}. With one
+// slot it is redis_rate's GCRA with burst 1: a call may go at once when the
+// timeline is not ahead of now, and pushes it one interval on.
+var reserveScript = redis.NewScript(`
+redis.replicate_commands()
+local interval = tonumber(ARGV[1])
+local wanted = tonumber(ARGV[2])
+local horizon = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = (t[1] - 1483228800) + (t[2] / 1000000)
+local tat = tonumber(redis.call('GET', KEYS[1]) or now) or now
+if tat < now then tat = now end
+local wait = tat - now
+local n = math.min(wanted, math.floor((horizon - wait) / interval) + 1)
+if n < 1 then return {0, tostring(wait)} end
+local next_tat = tat + n * interval
+redis.call('SET', KEYS[1], next_tat, 'EX', math.ceil(next_tat - now))
+return {n, tostring(wait)}`)
+
+// Limiter is a fleet-wide rate limit of evenly spaced calls; it implements
+// essclient.Limiter. Calls take consecutive slots, one interval apart, on one
+// timeline in Redis shared by every worker. The callers waiting in one process
+// at the same moment share one reservation (one Redis round trip for all), and
+// each then sleeps until its own slot without asking Redis again: a backlog of
+// waiters costs Redis one call per slot at most, not one per waiter per turn.
+// A slot whose caller gave up meanwhile goes unused, so the fleet may run under
+// the rate, never over it.
 type Limiter struct {
-	rl    *redis_rate.Limiter
-	key   string
-	limit redis_rate.Limit
+	rdb      redis.Scripter
+	key      string
+	interval time.Duration
+	horizon  time.Duration
+
+	mu        sync.Mutex
+	waiting   []*waiter // callers for the next reservation
+	reserving bool      // a goroutine is reserving for the waiting callers
+}
+
+// waiter is one caller of Wait, waiting for its share of a reservation.
+type waiter struct {
+	ctx context.Context
+	got chan slot // buffered: the reserver never blocks on a caller that left
+}
+
+// slot is a caller's share of a reservation: a time to call at, or (ok false)
+// a time to ask again because the horizon was full, or an error.
+type slot struct {
+	at  time.Time
+	ok  bool
+	err error
 }
 
 // New returns a limiter of qps calls per second on the bucket key of rdb.
-// The burst is one call: spacing calls evenly is what keeps every one-second
-// window of ESS's throttle under the rate.
-func New(rdb redis.UniversalClient, key string, qps float64) (*Limiter, error) {
+// Calls are spaced evenly, one every 1/qps seconds: that is what keeps every
+// one-second window of ESS's throttle under the rate.
+func New(rdb redis.Scripter, key string, qps float64) (*Limiter, error) {
 	if qps <= 0 {
 		return nil, fmt.Errorf("ratelimit: qps must be positive (got %v)", qps)
 	}
-	limit := redis_rate.Limit{Rate: 1, Burst: 1, Period: time.Duration(float64(time.Second) / qps)}
-	if qps == float64(int(qps)) {
-		limit = redis_rate.Limit{Rate: int(qps), Burst: 1, Period: time.Second}
-	}
-	return &Limiter{rl: redis_rate.NewLimiter(rdb), key: key, limit: limit}, nil
+	return &Limiter{
+		rdb:      rdb,
+		key:      keyPrefix + key,
+		interval: time.Duration(float64(time.Second) / qps),
+		horizon:  DefaultHorizon,
+	}, nil
 }
 
 // Wait blocks until the caller may make one call, or ctx is done.
 func (l *Limiter) Wait(ctx context.Context) error {
 	for {
-		res, err := l.rl.Allow(ctx, l.key, l.limit)
+		s, err := l.reserve(ctx)
 		if err != nil {
-			return fmt.Errorf("ratelimit: %w", err)
+			return err
 		}
-		if res.Allowed > 0 {
+		if err := sleepUntil(ctx, s.at); err != nil {
+			return err
+		}
+		if s.ok {
 			return nil
 		}
-		t := time.NewTimer(res.RetryAfter)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+	}
+}
+
+// reserve joins the next reservation and returns this caller's share of it.
+func (l *Limiter) reserve(ctx context.Context) (slot, error) {
+	w := &waiter{ctx: ctx, got: make(chan slot, 1)}
+	l.mu.Lock()
+	l.waiting = append(l.waiting, w)
+	if !l.reserving {
+		l.reserving = true
+		go l.serve()
+	}
+	l.mu.Unlock()
+	select {
+	case s := <-w.got:
+		return s, s.err
+	case <-ctx.Done():
+		return slot{}, ctx.Err()
+	}
+}
+
+// serve reserves slots for the waiting callers, a batch per round trip, until
+// none are left.
+func (l *Limiter) serve() {
+	for {
+		l.mu.Lock()
+		batch := l.waiting[:0:0]
+		for _, w := range l.waiting {
+			if w.ctx.Err() == nil { // a caller that left would waste its slot
+				batch = append(batch, w)
+			}
 		}
+		l.waiting = nil
+		if len(batch) == 0 {
+			l.reserving = false
+			l.mu.Unlock()
+			return
+		}
+		l.mu.Unlock()
+		l.grant(batch)
+	}
+}
+
+// grant reserves len(batch) slots and hands them out in order; callers past
+// the horizon are told when to ask again.
+func (l *Limiter) grant(batch []*waiter) {
+	n, wait, err := l.reserveSlots(len(batch))
+	first := time.Now().Add(wait)
+	for i, w := range batch {
+		switch {
+		case err != nil:
+			w.got <- slot{err: err}
+		case i < n:
+			w.got <- slot{at: first.Add(time.Duration(i) * l.interval), ok: true}
+		default:
+			// Ask again when the first slot not reserved comes within the
+			// horizon; at least a moment later, so rounding cannot spin.
+			at := first.Add(time.Duration(n)*l.interval - l.horizon)
+			w.got <- slot{at: later(at, time.Now().Add(minRetry))}
+		}
+	}
+}
+
+// reserveSlots runs reserveScript for want slots: how many it reserved and the
+// wait before the first.
+func (l *Limiter) reserveSlots(want int) (int, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), reserveTimeout)
+	defer cancel()
+	v, err := reserveScript.Run(ctx, l.rdb, []string{l.key},
+		l.interval.Seconds(), want, l.horizon.Seconds()).Slice()
+	if err != nil {
+		return 0, 0, fmt.Errorf("ratelimit: reserve: %w", err)
+	}
+	if len(v) != 2 {
+		return 0, 0, fmt.Errorf("ratelimit: reserve: %d values, want 2", len(v))
+	}
+	n, ok := v[0].(int64)
+	waitText, isText := v[1].(string)
+	if !ok || !isText {
+		return 0, 0, errors.New("ratelimit: reserve: unexpected answer types")
+	}
+	wait, err := strconv.ParseFloat(waitText, 64)
+	if err != nil {
+		return 0, 0, fmt.Errorf("ratelimit: reserve: wait %q: %w", waitText, err)
+	}
+	return int(n), time.Duration(wait * float64(time.Second)), nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// sleepUntil waits until t, or returns ctx's error if it ends first.
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
 	}
 }

@@ -59,27 +59,3 @@ func TestFleetWideRate(t *testing.T) {
 		}
 	}
 }
-
-func TestWaitHonoursContext(t *testing.T) {
-	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
-	l, err := ratelimit.New(srv.Client(t), "test:ctx", 0.2) // one call per 5 s
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Wait(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	if err := l.Wait(ctx); err == nil {
-		t.Fatal("second call within 5 s was allowed; want the context's error")
-	}
-}
-
-func TestNewRejectsNonPositive(t *testing.T) {
-	t.Parallel()
-	if _, err := ratelimit.New(nil, "k", 0); err == nil {
-		t.Fatal("qps 0 accepted")
-	}
-}
