@@ -45,6 +45,7 @@ func TestQuickRun(t *testing.T) {
 		if len(vs) == 0 {
 			t.Errorf("no row for %s", goal)
 		}
+		judged := 0
 		for _, v := range vs {
 			switch {
 			case v == verdictError:
@@ -53,10 +54,18 @@ func TestQuickRun(t *testing.T) {
 				if v != verdictSkip {
 					t.Errorf("%s: verdict %s, want %s (not selected)", goal, v, verdictSkip)
 				}
-			case v != verdictPass && v != verdictFail:
-				t.Errorf("%s: verdict %s, want a measured %s or %s", goal, v, verdictPass, verdictFail)
+			case v == verdictPass || v == verdictFail:
+				judged++
+			case v != verdictInfo:
+				t.Errorf("%s: verdict %s, want a measured %s, %s or %s", goal, v, verdictPass, verdictFail, verdictInfo)
 			}
 		}
+		if (goal == "P1" || goal == "P4") && judged == 0 {
+			t.Errorf("%s: no row judged against its target", goal)
+		}
+	}
+	if !strings.Contains(out, "handler making only the ESS call") {
+		t.Error("P4 lacks the ESS-call-only reference")
 	}
 }
 

@@ -14,7 +14,8 @@ import (
 //	go test -run '^$' -bench SyncPipeline -benchtime 2000x -cpuprofile cpu.out ./cmd/bench
 //	go tool pprof -top cmd/bench.test cpu.out (the test binary, written to the current directory)
 //
-// Each reports jobs/s; their ratio is P4's figure.
+// Each reports jobs/s; SyncPipeline over BareAsynq is P4's figure, and
+// ESSCallOnly is the ceiling the SDK call and the emulator leave.
 
 func benchEnvFor(b *testing.B) *benchEnv {
 	b.Helper()
@@ -49,6 +50,23 @@ func BenchmarkBareAsynq(b *testing.B) {
 	env := benchEnvFor(b)
 	b.StopTimer()
 	fig, err := measureBare(context.Background(), env, "bare", b.N, timerOf(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(fig.perSecond(), "jobs/s")
+}
+
+// BenchmarkESSCallOnly runs b.N sync jobs through an asynq handler that makes
+// only their ESS call, against the emulator: the pipeline's ceiling.
+func BenchmarkESSCallOnly(b *testing.B) {
+	env := benchEnvFor(b)
+	emu, err := startEmulator(esstest.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(emu.close)
+	b.StopTimer()
+	fig, err := measureESSCall(context.Background(), env, emu, "call", b.N, timerOf(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -45,6 +45,17 @@ func atLeast(goal, figure string, measured, baseline, min float64, unit func(flo
 	return r
 }
 
+// reference is an INFO row: a figure beside another measured in the same run,
+// with their ratio and no target.
+func reference(goal, figure string, measured, baseline float64, unit func(float64) string, baseName string) row {
+	r := row{goal: goal, figure: figure, measured: unit(measured), baseline: unit(baseline) + " (" + baseName + ")", target: "reported", verdict: verdictInfo}
+	r.ratio, _ = ratioOf(measured, baseline, func(float64) bool { return true })
+	if r.ratio == "—" {
+		r.verdict = verdictError
+	}
+	return r
+}
+
 func ratioOf(measured, base float64, ok func(float64) bool) (string, string) {
 	if base == 0 || math.IsNaN(measured) {
 		return "—", verdictError

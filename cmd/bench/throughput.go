@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"essworker/essclient"
 	"essworker/essclient/esstest"
 	"essworker/internal/worker"
 	"essworker/tasks"
@@ -26,6 +27,9 @@ const throughputTimeout = 5 * time.Minute
 // (worker.New/Run, Redis leases and rate limit, the SDK, the emulator with no
 // latency, the result write) against a bare asynq no-op handler on the same
 // Redis, the same tasks and the same concurrency, alternating, in this run.
+// A third side, an asynq handler that makes only the job's ESS call (the SDK
+// against the same emulator, no lease, record, limiter or result), splits the
+// gap into what the ESS call itself costs and what essworker adds to it.
 func runThroughput(ctx context.Context, env *benchEnv) result {
 	s := env.sizes
 	emu, err := startEmulator(esstest.Config{})
@@ -33,7 +37,7 @@ func runThroughput(ctx context.Context, env *benchEnv) result {
 		return result{err: err}
 	}
 	defer emu.close()
-	var bare, pipe, bareCmds, pipeCmds []float64
+	var bare, pipe, call, bareCmds, pipeCmds []float64
 	for rep := range s.throughputReps {
 		b, err := measureBare(ctx, env, fmt.Sprintf("bare%d", rep), s.throughputJobs, nil)
 		if err != nil {
@@ -43,19 +47,26 @@ func runThroughput(ctx context.Context, env *benchEnv) result {
 		if err != nil {
 			return result{err: fmt.Errorf("pipeline: %w", err)}
 		}
-		bare, pipe = append(bare, b.perSecond()), append(pipe, p.perSecond())
+		c, err := measureESSCall(ctx, env, emu, fmt.Sprintf("call%d", rep), s.throughputJobs, nil)
+		if err != nil {
+			return result{err: fmt.Errorf("ESS call only: %w", err)}
+		}
+		bare, pipe, call = append(bare, b.perSecond()), append(pipe, p.perSecond()), append(call, c.perSecond())
 		bareCmds, pipeCmds = append(bareCmds, b.commandsPerJob()), append(pipeCmds, p.commandsPerJob())
 	}
-	b, p := median(bare), median(pipe)
+	b, p, c := median(bare), median(pipe), median(call)
 	res := result{rows: []row{
 		atLeast("P4", "sync jobs/s through the whole pipeline", p, b, 0.5, perSecond, "bare asynq no-op"),
+		reference("P4", "sync jobs/s, handler making only the ESS call", c, b, perSecond, "bare asynq no-op"),
+		reference("P4", "whole pipeline against that handler", p, c, perSecond, "ESS call only"),
 	}}
 	res.notes = append(res.notes,
-		fmt.Sprintf("%d sync jobs per measurement, one group each (no lease contention), concurrency %d, %d measurements of each side alternating, medians kept: pipeline %v, bare %v (jobs/s)",
-			s.throughputJobs, worker.DefaultConcurrency, s.throughputReps, roundAll(pipe), roundAll(bare)),
+		fmt.Sprintf("%d sync jobs per measurement, one group each (no lease contention), concurrency %d, %d measurements of each side alternating, medians kept: pipeline %v, bare %v, ESS call only %v (jobs/s)",
+			s.throughputJobs, worker.DefaultConcurrency, s.throughputReps, roundAll(pipe), roundAll(bare), roundAll(call)),
 		fmt.Sprintf("Redis commands per job (INFO total_commands_processed, commands inside Lua scripts included): pipeline %.1f, bare %.1f (profile in docs/PERFORMANCE.md)",
 			median(pipeCmds), median(bareCmds)),
 		"the emulator runs in the bench process and shares the 2 cores with the worker, as a local ESS endpoint would; the bare side has no emulator work",
+		"ESS call only: an asynq server of the same concurrency whose handler decodes the job and makes its DetachLoadBalancers call through essclient (the SDK, one client per job slot) to the same emulator, and nothing else: the most the whole pipeline could reach with this SDK and this emulator on this machine",
 	)
 	return res
 }
@@ -115,12 +126,53 @@ func (t timer) set(on bool) {
 // measureBare runs n detach tasks through an asynq server whose handler does
 // nothing. The tasks are the same as the pipeline's; they only need no emulator.
 func measureBare(ctx context.Context, env *benchEnv, name string, n int, tm timer) (runFigures, error) {
-	queue := env.queue(name)
-	defer env.redis.dropQueue(queue)
 	jobs := make([]tasks.DetachPayload, n)
 	for i := range jobs {
 		jobs[i] = tasks.DetachPayload{ScalingGroupId: fmt.Sprintf("asg-bare-%05d", i), LoadBalancerIds: []string{"lb-1"}}
 	}
+	return measureAsynq(ctx, env, name, jobs, func(context.Context, *asynq.Task) error { return nil }, tm)
+}
+
+// measureESSCall runs n sync jobs through an asynq server whose handler makes
+// the job's DetachLoadBalancers call to the emulator and nothing else.
+func measureESSCall(ctx context.Context, env *benchEnv, emu *emulator, name string, n int, tm timer) (runFigures, error) {
+	jobs, err := syncJobs(emu.Emulator, env.groupPrefix(name), n)
+	if err != nil {
+		return runFigures{}, err
+	}
+	ess, err := essclient.New(essclient.Config{
+		Endpoint:      emu.url,
+		DefaultRegion: esstest.DefaultRegionID,
+		PoolSize:      worker.DefaultConcurrency,
+		Credentials:   essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""),
+	})
+	if err != nil {
+		return runFigures{}, err
+	}
+	defer ess.Close()
+	return measureAsynq(ctx, env, name, jobs, func(ctx context.Context, t *asynq.Task) error {
+		p, err := tasks.DecodeDetachPayload(t.Payload())
+		if err != nil {
+			return err
+		}
+		_, err = ess.DetachLoadBalancers(ctx, essclient.DetachRequest{
+			RegionID:        p.RegionId,
+			ScalingGroupID:  p.ScalingGroupId,
+			LoadBalancerIDs: p.LoadBalancerIds,
+			ForceDetach:     p.ForceDetach,
+			Async:           p.Async,
+			ClientToken:     p.ClientToken,
+		})
+		return err
+	}, tm)
+}
+
+// measureAsynq runs jobs through a plain asynq server of the worker's default
+// concurrency whose handler is handle; a job counts once handle returns nil.
+func measureAsynq(ctx context.Context, env *benchEnv, name string, jobs []tasks.DetachPayload, handle asynq.HandlerFunc, tm timer) (runFigures, error) {
+	n := len(jobs)
+	queue := env.queue(name)
+	defer env.redis.dropQueue(queue)
 	if _, err := enqueue(ctx, env.redis, queue, jobs); err != nil {
 		return runFigures{}, err
 	}
@@ -138,7 +190,10 @@ func measureBare(ctx context.Context, env *benchEnv, name string, n int, tm time
 	}
 	tm.set(true)
 	began := time.Now()
-	err = srv.Start(asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
+	err = srv.Start(asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		if err := handle(ctx, t); err != nil {
+			return err
+		}
 		if count.Add(1) >= int64(n) {
 			select {
 			case notify <- struct{}{}:
