@@ -94,6 +94,12 @@ func runRateLimit(ctx context.Context, env *benchEnv) result {
 		return errors.Join(errs...)
 	}
 	defer func() { _ = stopAll() }()
+	commands, err := countCommands(ctx, env.redis)
+	if err != nil {
+		close(stopSampling)
+		<-sampled
+		return result{err: err}
+	}
 	for i := range rateWorkers {
 		p, err := env.startWorkerProcess(ctx, "rate-worker-"+strconv.Itoa(i), emu.url, "--queues", queue, "--ess-qps", strconv.Itoa(rateQPS))
 		if err != nil {
@@ -115,6 +121,10 @@ func runRateLimit(ctx context.Context, env *benchEnv) result {
 	}
 	if stopErr != nil {
 		return result{err: stopErr}
+	}
+	cmds, err := commands()
+	if err != nil {
+		return result{err: err}
 	}
 
 	rate, window, err := sustainedRate(samples, n)
@@ -138,6 +148,8 @@ func runRateLimit(ctx context.Context, env *benchEnv) result {
 		fmt.Sprintf("%d sync jobs, one group each, %d worker processes (concurrency %d each) on one Redis, emulator ThrottleQPS %d on every action; rate over the %v between 10%% and 90%% of the detaches",
 			n, rateWorkers, worker.DefaultConcurrency, rateQPS, window.Round(10*time.Millisecond)),
 		fmt.Sprintf("emulator calls by action and code: %v; worker log lines at warn or above: %d", st.Calls, warnLines),
+		fmt.Sprintf("Redis commands per job while the workers ran (asynq's own included; waiters for the rate limit sleep until their reserved slot instead of asking again): %.1f",
+			float64(cmds)/float64(n)),
 	)
 	return res
 }
