@@ -30,20 +30,11 @@ func benchEnvFor(b *testing.B) *benchEnv {
 
 // BenchmarkSyncPipeline runs b.N sync jobs through an in-process worker and
 // the emulator; only the worker's run is timed, not the enqueueing.
-func BenchmarkSyncPipeline(b *testing.B) {
-	env := benchEnvFor(b)
-	emu, err := startEmulator(esstest.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(emu.close)
-	b.StopTimer()
-	fig, err := measurePipeline(context.Background(), env, emu, "pipe", b.N, timerOf(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(fig.perSecond(), "jobs/s")
-}
+func BenchmarkSyncPipeline(b *testing.B) { benchAgainstEmulator(b, "pipe", measurePipeline) }
+
+// BenchmarkESSCallOnly runs b.N sync jobs through an asynq handler that makes
+// only their ESS call, against the emulator: the pipeline's ceiling.
+func BenchmarkESSCallOnly(b *testing.B) { benchAgainstEmulator(b, "call", measureESSCall) }
 
 // BenchmarkBareAsynq runs b.N of the same tasks through an asynq no-op handler.
 func BenchmarkBareAsynq(b *testing.B) {
@@ -56,9 +47,9 @@ func BenchmarkBareAsynq(b *testing.B) {
 	b.ReportMetric(fig.perSecond(), "jobs/s")
 }
 
-// BenchmarkESSCallOnly runs b.N sync jobs through an asynq handler that makes
-// only their ESS call, against the emulator: the pipeline's ceiling.
-func BenchmarkESSCallOnly(b *testing.B) {
+// benchAgainstEmulator reports the jobs/s of measure running b.N sync jobs
+// against a fresh emulator.
+func benchAgainstEmulator(b *testing.B, name string, measure func(context.Context, *benchEnv, *emulator, string, int, timer) (runFigures, error)) {
 	env := benchEnvFor(b)
 	emu, err := startEmulator(esstest.Config{})
 	if err != nil {
@@ -66,7 +57,7 @@ func BenchmarkESSCallOnly(b *testing.B) {
 	}
 	b.Cleanup(emu.close)
 	b.StopTimer()
-	fig, err := measureESSCall(context.Background(), env, emu, "call", b.N, timerOf(b))
+	fig, err := measure(context.Background(), env, emu, name, b.N, timerOf(b))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -50,6 +50,18 @@ func countedClient(t *testing.T, srv *redistest.Server, h *scriptCounter) *redis
 	return c
 }
 
+// startLimiter is a limiter of qps calls/s on key, on a client of a Redis of
+// its own, and that client.
+func startLimiter(t *testing.T, key string, qps float64) (*Limiter, *redis.Client) {
+	t.Helper()
+	rdb := redistest.Start(t, redistest.Options{}).Client(t)
+	l, err := New(rdb, key, qps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, rdb
+}
+
 // waitAll runs n concurrent Waits on l and returns when all are done, failing
 // the test on any error.
 func waitAll(t *testing.T, ctx context.Context, l *Limiter, n int) *sync.WaitGroup {
@@ -144,11 +156,7 @@ func TestBacklogDoesNotPoll(t *testing.T) {
 // the horizon, and that a caller past it gets its turn later.
 func TestHorizon(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
-	l, err := New(srv.Client(t), "test:horizon", 10) // one slot per 100 ms
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, _ := startLimiter(t, "test:horizon", 10) // one slot per 100 ms
 	l.horizon = time.Second
 	n, wait, err := l.reserveSlots(20)
 	if err != nil {
@@ -220,11 +228,7 @@ func TestSharesTimelineWithRedisRate(t *testing.T) {
 
 func TestWaitHonoursContext(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
-	l, err := New(srv.Client(t), "test:ctx", 0.2) // one call per 5 s
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, _ := startLimiter(t, "test:ctx", 0.2) // one call per 5 s
 	if err := l.Wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -241,14 +245,9 @@ func TestWaitHonoursContext(t *testing.T) {
 
 func TestRedisErrorIsReturned(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
-	rdb := srv.Client(t)
-	l, err := New(rdb, "test:closed", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, rdb := startLimiter(t, "test:closed", 10)
 	_ = rdb.Close()
-	err = l.Wait(context.Background())
+	err := l.Wait(context.Background())
 	if err == nil || !strings.HasPrefix(err.Error(), "ratelimit: reserve:") {
 		t.Fatalf("Wait on a closed client: %v; want a ratelimit: reserve: error", err)
 	}
