@@ -2,8 +2,6 @@ package deploytest
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -19,6 +17,7 @@ import (
 	"essworker/internal/logcapture"
 	"essworker/internal/redistest"
 	"essworker/internal/worker"
+	"essworker/internal/workertest"
 	"essworker/tasks"
 )
 
@@ -61,32 +60,15 @@ func startLiveWorker(t *testing.T) *liveWorker {
 	cfg := worker.Config{
 		RedisURL: rs.URL(0), ESSEndpoint: emu.URL, Region: esstest.DefaultRegionID, MetricsAddr: "127.0.0.1:0",
 		PollInterval: 200 * time.Millisecond, DelayedCheck: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second,
+		LogLevel: "info", LogFormat: "json",
 	}
-	creds := essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, "")
-	w, err := worker.New(context.Background(), cfg, creds, worker.NewLogger(logs, "info", "json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
+	w := workertest.Run(t, cfg, essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""), logs)
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("worker Run: %v", err)
-		}
 		if t.Failed() {
 			t.Logf("worker log:\n%s", logs.String())
 		}
 	})
 	lw := &liveWorker{addr: w.MetricsAddr()}
-	waitFor(t, 10*time.Second, "worker /readyz", func() error {
-		code, _, err := httpGet("http://" + lw.addr + "/readyz")
-		if err == nil && code != http.StatusOK {
-			err = fmt.Errorf("status %d", code)
-		}
-		return err
-	})
 
 	opt := asynq.RedisClientOpt{Addr: rs.Addr}
 	client, insp := asynq.NewClient(opt), asynq.NewInspector(opt)
@@ -106,24 +88,12 @@ func startLiveWorker(t *testing.T) *liveWorker {
 			t.Fatalf("job %s: %v", r.TaskID, err)
 		}
 	}
-	code, body, err := httpGet("http://" + lw.addr + "/metrics")
+	code, body, err := workertest.Get("http://" + lw.addr + "/metrics")
 	if err != nil || code != http.StatusOK {
 		t.Fatalf("GET /metrics: status %d, %v", code, err)
 	}
 	lw.metrics = body
 	return lw
-}
-
-// httpGet fetches url with a short timeout.
-func httpGet(url string) (int, string, error) {
-	c := http.Client{Timeout: 3 * time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
 }
 
 // exposedNames lists the sample names of a scrape: each family's name, and

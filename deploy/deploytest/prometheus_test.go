@@ -19,6 +19,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"essworker/internal/logcapture"
+	"essworker/internal/workertest"
 	"essworker/tasks"
 )
 
@@ -133,7 +134,7 @@ func startPrometheus(t *testing.T, bin, cfgPath, dataDir string) string {
 			return fmt.Errorf("prometheus exited: %v\n%s", err, logs.String())
 		default:
 		}
-		code, _, err := httpGet(base + "/-/ready")
+		code, _, err := workertest.Get(base + "/-/ready")
 		if err == nil && code != http.StatusOK {
 			err = fmt.Errorf("status %d", code)
 		}
@@ -144,7 +145,7 @@ func startPrometheus(t *testing.T, bin, cfgPath, dataDir string) string {
 
 // promAPI gets a Prometheus HTTP API path and decodes its data into v.
 func promAPI(base, path string, v any) error {
-	code, body, err := httpGet(base + path)
+	code, body, err := workertest.Get(base + path)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"essworker/internal/logcapture"
 	"essworker/internal/redistest"
 	"essworker/internal/worker"
+	"essworker/internal/workertest"
 	"essworker/tasks"
 )
 
@@ -35,7 +36,7 @@ func detachOverRedis(t *testing.T, redisURL, caFile string) {
 		RedisURL: redisURL, RedisTLSCAFile: caFile, ESSEndpoint: emu.URL, MetricsAddr: "127.0.0.1:0",
 		DelayedCheck: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second, LogLevel: "debug",
 	}
-	runWorker(t, cfg, essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""), &logcapture.Buffer{})
+	workertest.Run(t, cfg, essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""), &logcapture.Buffer{})
 
 	// The producer side connects the way cmd/enqueue does.
 	opt, rdb, err := worker.RedisConn(redisURL, worker.RedisOptions{TLSCAFile: caFile})

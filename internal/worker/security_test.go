@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials/provider"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
@@ -27,6 +26,7 @@ import (
 	"essworker/internal/logcapture"
 	"essworker/internal/redistest"
 	"essworker/internal/worker"
+	"essworker/internal/workertest"
 	"essworker/tasks"
 )
 
@@ -232,35 +232,6 @@ func collectRedis(t *testing.T, ctx context.Context, rdb *redis.Client, ev *evid
 	t.Fatal("SCAN did not end")
 }
 
-// runWorker runs a worker with cfg until the test ends, and waits until it is ready.
-func runWorker(t *testing.T, cfg worker.Config, creds provider.Provider, logs io.Writer) *worker.Worker {
-	t.Helper()
-	w, err := worker.New(context.Background(), cfg, creds, worker.NewLogger(logs, cfg.LogLevel, cfg.LogFormat))
-	if err != nil {
-		t.Fatalf("worker.New: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		code, _, err := get("http://" + w.MetricsAddr() + "/readyz")
-		if err == nil && code == http.StatusOK {
-			return w
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("worker not ready within 10s: status %d, %v", code, err)
-		}
-		time.Sleep(50 * time.Millisecond) // polling interval
-	}
-}
-
 // waitFor polls cond until it holds, calling tick before each look (to hurry
 // retries along); it fails the test at the deadline.
 func waitFor(t *testing.T, what string, within time.Duration, tick func(), cond func() bool) {
@@ -308,11 +279,11 @@ func TestNoSecretLeaks(t *testing.T) {
 		PollInterval: 100 * time.Millisecond, DelayedCheck: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second,
 		LogLevel: "debug", LogFormat: "json",
 	}
-	good := runWorker(t, cfg, essclient.StaticCredentials(leakAKID, leakSecret, leakSTS), logs)
+	good := workertest.Run(t, cfg, essclient.StaticCredentials(leakAKID, leakSecret, leakSTS), logs)
 	const wrongQueue = "wrongsecret"
 	wrongCfg := cfg
 	wrongCfg.Queues = wrongQueue
-	wrong := runWorker(t, wrongCfg, essclient.StaticCredentials(leakAKID, leakWrongSecret, leakSTS), logs)
+	wrong := workertest.Run(t, wrongCfg, essclient.StaticCredentials(leakAKID, leakWrongSecret, leakSTS), logs)
 
 	redisOpt, rdb, err := worker.RedisConn(rs.URL(0), worker.RedisOptions{})
 	if err != nil {
@@ -413,7 +384,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	collectTasks(t, insp, ev, queues...)
 	collectRedis(t, ctx, rs.Client(t), ev)
 	for _, w := range []*worker.Worker{good, wrong} {
-		code, body, err := get("http://" + w.MetricsAddr() + "/metrics")
+		code, body, err := workertest.Get("http://" + w.MetricsAddr() + "/metrics")
 		if err != nil || code != http.StatusOK {
 			t.Fatalf("/metrics: %d %v", code, err)
 		}
@@ -501,7 +472,7 @@ func httpsChild(t *testing.T, redisURL string) {
 		RedisURL: redisURL, ESSEndpoint: "", Region: "cn-hangzhou", MetricsAddr: "127.0.0.1:0", ESSTimeout: 2 * time.Second,
 		DelayedCheck: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second, LogLevel: "debug",
 	}
-	runWorker(t, cfg, essclient.StaticCredentials(leakAKID, leakSecret, leakSTS), logs)
+	workertest.Run(t, cfg, essclient.StaticCredentials(leakAKID, leakSecret, leakSTS), logs)
 	opt, rdb, err := worker.RedisConn(redisURL, worker.RedisOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package worker_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"essworker/internal/logcapture"
 	"essworker/internal/redistest"
 	"essworker/internal/worker"
+	"essworker/internal/workertest"
 	"essworker/tasks"
 )
 
@@ -39,26 +39,15 @@ func startWorker(t *testing.T, rs *redistest.Server) *running {
 		PollInterval: 200 * time.Millisecond, DelayedCheck: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second,
 		LogLevel: "debug",
 	}
-	w := runWorker(t, cfg, essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""), logs)
+	w := workertest.Run(t, cfg, essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""), logs)
 	return &running{w: w, emu: emu, rs: rs, logs: logs, base: "http://" + w.MetricsAddr()}
-}
-
-func get(url string) (int, string, error) {
-	c := http.Client{Timeout: 3 * time.Second}
-	resp, err := c.Get(url)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
 }
 
 func (r *running) waitStatus(t *testing.T, path string, want int, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		code, _, err := get(r.base + path)
+		code, _, err := workertest.Get(r.base + path)
 		if err == nil && code == want {
 			return
 		}
@@ -141,7 +130,7 @@ func TestMetricsFollowJobs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, body, err := get(r.base + "/metrics")
+	_, body, err := workertest.Get(r.base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,12 +182,12 @@ func TestReadyzFollowsRedis(t *testing.T) {
 	rs := redistest.Start(t, redistest.Options{AppendOnly: true})
 	rs.RequireReal(t)
 	r := startWorker(t, rs)
-	if code, _, _ := get(r.base + "/healthz"); code != http.StatusOK {
+	if code, _, _ := workertest.Get(r.base + "/healthz"); code != http.StatusOK {
 		t.Fatalf("/healthz %d", code)
 	}
 	rs.Stop(t)
 	r.waitStatus(t, "/readyz", http.StatusServiceUnavailable, 5*time.Second)
-	if code, _, _ := get(r.base + "/healthz"); code != http.StatusOK {
+	if code, _, _ := workertest.Get(r.base + "/healthz"); code != http.StatusOK {
 		t.Fatalf("/healthz %d while Redis is down; the process is alive", code)
 	}
 	rs.Restart(t)
