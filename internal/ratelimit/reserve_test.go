@@ -156,21 +156,21 @@ func TestBacklogDoesNotPoll(t *testing.T) {
 // the horizon, and that a caller past it gets its turn later.
 func TestHorizon(t *testing.T) {
 	t.Parallel()
-	l, _ := startLimiter(t, "test:horizon", 10) // one slot per 100 ms
+	l, _ := startLimiter(t, "test:horizon", 2) // one slot per 500 ms
 	l.horizon = time.Second
 	n, wait, err := l.reserveSlots(20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 11 || wait != 0 {
-		t.Fatalf("first reservation: %d slots after %v, want the 11 starting within 1s, at once", n, wait)
+	if n != 3 || wait != 0 {
+		t.Fatalf("first reservation: %d slots after %v, want the 3 starting within 1s (at 0, 0.5s and 1s), at once", n, wait)
 	}
 	n, wait, err = l.reserveSlots(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 0 || wait <= l.horizon || wait > 1100*time.Millisecond {
-		t.Fatalf("reservation past the horizon: %d slots, next in %v; want 0 slots, next in (1s, 1.1s]", n, wait)
+	if n != 0 || wait <= l.horizon || wait > 1500*time.Millisecond {
+		t.Fatalf("reservation past the horizon: %d slots, next in %v; want 0 slots, next in (1s, 1.5s]", n, wait)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -179,7 +179,7 @@ func TestHorizon(t *testing.T) {
 		t.Fatalf("Wait past the horizon: %v", err)
 	}
 	if d := time.Since(began); d < time.Second {
-		t.Errorf("Wait past the horizon returned after %v; the next free slot was about 1.1s away", d)
+		t.Errorf("Wait past the horizon returned after %v; the next free slot was over 1s away", d)
 	}
 }
 
@@ -205,7 +205,9 @@ func TestSharesTimelineWithRedisRate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Allowed != 0 || res.RetryAfter <= 900*time.Millisecond || res.RetryAfter > time.Second {
+	// Without a shared timeline redis_rate would allow the call; the slack is
+	// for a slow machine between the two calls.
+	if res.Allowed != 0 || res.RetryAfter <= 500*time.Millisecond || res.RetryAfter > time.Second {
 		t.Errorf("redis_rate after the limiter's call: allowed %d, retry after %v; want denied for about 1s", res.Allowed, res.RetryAfter)
 	}
 
@@ -221,7 +223,7 @@ func TestSharesTimelineWithRedisRate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 1 || wait <= 900*time.Millisecond || wait > time.Second {
+	if n != 1 || wait <= 500*time.Millisecond || wait > time.Second {
 		t.Errorf("limiter after redis_rate's call: %d slots after %v; want 1 slot about 1s later", n, wait)
 	}
 }
