@@ -15,10 +15,11 @@
 //   - P3: three workers sharing --ess-qps 20 against an ESS throttling at 20
 //     calls/s sustain at least 95% of it with no Throttling answer.
 //   - P4: sync jobs per second through the whole pipeline at least half those
-//     of a bare asynq no-op handler on the same Redis, in the same run. Two
-//     INFO rows beside it split the gap: an asynq handler that makes only the
-//     job's ESS call (the SDK against the same emulator) against the bare
-//     handler, and the whole pipeline against that handler.
+//     of a bare asynq no-op handler on the same Redis, in the same run. INFO
+//     rows beside it split the gap: an asynq handler that makes only the job's
+//     ESS call (the SDK against the same emulator), the same handler against a
+//     canned endpoint that answers at once, both against the bare handler, and
+//     the whole pipeline against the ESS-call handler.
 //   - P5: worker RSS at most 100 MB with 10,000 jobs waiting on activities;
 //     Redis memory per waiting job reported.
 //

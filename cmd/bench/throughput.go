@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"sync/atomic"
 	"time"
@@ -37,7 +39,7 @@ func runThroughput(ctx context.Context, env *benchEnv) result {
 		return result{err: err}
 	}
 	defer emu.close()
-	var bare, pipe, call, bareCmds, pipeCmds []float64
+	var bare, pipe, call, sdk, bareCmds, pipeCmds []float64
 	for rep := range s.throughputReps {
 		b, err := measureBare(ctx, env, fmt.Sprintf("bare%d", rep), s.throughputJobs, nil)
 		if err != nil {
@@ -51,22 +53,28 @@ func runThroughput(ctx context.Context, env *benchEnv) result {
 		if err != nil {
 			return result{err: fmt.Errorf("ESS call only: %w", err)}
 		}
-		bare, pipe, call = append(bare, b.perSecond()), append(pipe, p.perSecond()), append(call, c.perSecond())
+		k, err := measureSDKCall(ctx, env, emu, fmt.Sprintf("sdk%d", rep), s.throughputJobs, nil)
+		if err != nil {
+			return result{err: fmt.Errorf("SDK call only: %w", err)}
+		}
+		bare, pipe, call, sdk = append(bare, b.perSecond()), append(pipe, p.perSecond()), append(call, c.perSecond()), append(sdk, k.perSecond())
 		bareCmds, pipeCmds = append(bareCmds, b.commandsPerJob()), append(pipeCmds, p.commandsPerJob())
 	}
-	b, p, c := median(bare), median(pipe), median(call)
+	b, p, c, k := median(bare), median(pipe), median(call), median(sdk)
 	res := result{rows: []row{
 		atLeast("P4", "sync jobs/s through the whole pipeline", p, b, 0.5, perSecond, "bare asynq no-op"),
 		reference("P4", "sync jobs/s, handler making only the ESS call", c, b, perSecond, "bare asynq no-op"),
-		reference("P4", "whole pipeline against that handler", p, c, perSecond, "ESS call only"),
+		reference("P4", "sync jobs/s, that handler against a canned endpoint", k, b, perSecond, "bare asynq no-op"),
+		reference("P4", "whole pipeline against the ESS-call handler", p, c, perSecond, "ESS call only"),
 	}}
 	res.notes = append(res.notes,
-		fmt.Sprintf("%d sync jobs per measurement, one group each (no lease contention), concurrency %d, %d measurements of each side alternating, medians kept: pipeline %v, bare %v, ESS call only %v (jobs/s)",
-			s.throughputJobs, worker.DefaultConcurrency, s.throughputReps, roundAll(pipe), roundAll(bare), roundAll(call)),
+		fmt.Sprintf("%d sync jobs per measurement, one group each (no lease contention), concurrency %d, %d measurements of each side alternating, medians kept: pipeline %v, bare %v, ESS call only %v, against a canned endpoint %v (jobs/s)",
+			s.throughputJobs, worker.DefaultConcurrency, s.throughputReps, roundAll(pipe), roundAll(bare), roundAll(call), roundAll(sdk)),
 		fmt.Sprintf("Redis commands per job (INFO total_commands_processed, commands inside Lua scripts included): pipeline %.1f, bare %.1f (profile in docs/PERFORMANCE.md)",
 			median(pipeCmds), median(bareCmds)),
 		"the emulator runs in the bench process and shares the 2 cores with the worker, as a local ESS endpoint would; the bare side has no emulator work",
 		"ESS call only: an asynq server of the same concurrency whose handler decodes the job and makes its DetachLoadBalancers call through essclient (the SDK, one client per job slot) to the same emulator, and nothing else: the most the whole pipeline could reach with this SDK and this emulator on this machine",
+		"canned endpoint: the same handler against an HTTP server on loopback that answers every call with a fixed success at once and checks nothing: the SDK's side of the call alone",
 	)
 	return res
 }
@@ -140,8 +148,36 @@ func measureESSCall(ctx context.Context, env *benchEnv, emu *emulator, name stri
 	if err != nil {
 		return runFigures{}, err
 	}
+	return measureCalls(ctx, env, emu.url, name, jobs, tm)
+}
+
+// measureSDKCall runs the same handler as measureESSCall against an endpoint
+// that answers every call at once with a fixed success and checks nothing:
+// what the SDK's side of the call costs without an emulator's work.
+func measureSDKCall(ctx context.Context, env *benchEnv, emu *emulator, name string, n int, tm timer) (runFigures, error) {
+	jobs, err := syncJobs(emu.Emulator, env.groupPrefix(name), n)
+	if err != nil {
+		return runFigures{}, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return runFigures{}, fmt.Errorf("canned endpoint: listen: %w", err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"RequestId":"canned"}`))
+	})}
+	go func() { _ = srv.Serve(ln) }() // returns http.ErrServerClosed on close
+	defer srv.Close()
+	return measureCalls(ctx, env, "http://"+ln.Addr().String(), name, jobs, tm)
+}
+
+// measureCalls runs jobs through an asynq server whose handler decodes each
+// and makes its DetachLoadBalancers call to endpoint through essclient, as the
+// worker's handler does, and nothing else.
+func measureCalls(ctx context.Context, env *benchEnv, endpoint, name string, jobs []tasks.DetachPayload, tm timer) (runFigures, error) {
 	ess, err := essclient.New(essclient.Config{
-		Endpoint:      emu.url,
+		Endpoint:      endpoint,
 		DefaultRegion: esstest.DefaultRegionID,
 		PoolSize:      worker.DefaultConcurrency,
 		Credentials:   essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""),
