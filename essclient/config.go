@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,6 +93,21 @@ type Config struct {
 	Transport *http.Transport
 }
 
+// The SDK prints every request URL, query and headers (credentials included)
+// to standard output when sdkDebugEnv, split at commas, holds sdkDebugFlag. It
+// reads the variable once, at package init, and offers no way to turn that off,
+// so New refuses to build a Client instead (ErrSDKDebug).
+const (
+	sdkDebugEnv  = "DEBUG"
+	sdkDebugFlag = "sdk"
+)
+
+// sdkDebugOn reports whether v turns on the SDK's debug output, by the SDK's
+// own rule (sdk/utils.Init).
+func sdkDebugOn(v string) bool {
+	return slices.Contains(strings.Split(v, ","), sdkDebugFlag)
+}
+
 // regionRE is what the SDK accepts as a region ID.
 var regionRE = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 
@@ -101,8 +118,12 @@ type endpoint struct {
 }
 
 // withDefaults validates c and returns it with defaults filled in, plus the
-// parsed endpoint. Every error names the offending field.
+// parsed endpoint. Every error names the offending field, or the environment
+// variable.
 func (c Config) withDefaults() (Config, endpoint, error) {
+	if sdkDebugOn(os.Getenv(sdkDebugEnv)) {
+		return c, endpoint{}, ErrSDKDebug
+	}
 	ep, err := parseEndpoint(c.Endpoint)
 	if err != nil {
 		return c, ep, err

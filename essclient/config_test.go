@@ -1,6 +1,7 @@
 package essclient
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -72,4 +73,46 @@ func TestConfigDefaultsAndEndpoints(t *testing.T) {
 			t.Errorf("defaults: Timeout %v PoolSize %d, want %v %d", cfg.Timeout, cfg.PoolSize, DefaultTimeout, DefaultPoolSize)
 		}
 	}
+}
+
+func TestSDKDebugOn(t *testing.T) {
+	t.Parallel()
+	// The SDK's rule: DEBUG split at commas, one part exactly "sdk".
+	tests := []struct {
+		debug string
+		want  bool
+	}{
+		{"", false},
+		{"sdk", true},
+		{"tea,sdk", true},
+		{"sdk,signer", true},
+		{"sdkx", false},
+		{"SDK", false},
+		{" sdk", false},
+		{"*", false},
+	}
+	for _, tt := range tests {
+		if got := sdkDebugOn(tt.debug); got != tt.want {
+			t.Errorf("sdkDebugOn(%q) = %v, want %v", tt.debug, got, tt.want)
+		}
+	}
+}
+
+// The SDK read DEBUG when this test binary started, so this cannot show its
+// output; it shows that New refuses whenever the variable would turn it on.
+func TestNewRefusesSDKDebugOutput(t *testing.T) {
+	cfg := Config{DefaultRegion: "cn-hangzhou"}
+	t.Setenv("DEBUG", "tea,sdk")
+	if c, err := New(cfg); err == nil {
+		c.Close()
+		t.Fatal("New succeeded with DEBUG=tea,sdk, want ErrSDKDebug")
+	} else if !errors.Is(err, ErrSDKDebug) || !strings.Contains(err.Error(), `DEBUG contains "sdk"`) {
+		t.Fatalf("error %q is not ErrSDKDebug naming DEBUG", err)
+	}
+	t.Setenv("DEBUG", "tea")
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New with DEBUG=tea: %v", err)
+	}
+	c.Close()
 }

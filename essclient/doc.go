@@ -38,8 +38,8 @@
 //     any call (ErrInvalidRequest).
 //
 // The SDK prints every request URL, credentials included, to standard output
-// when the environment variable DEBUG contains "sdk": never set it in
-// production.
+// when the environment variable DEBUG contains "sdk", so New then refuses with
+// ErrSDKDebug.
 //
 // Package essclient/esstest is an in-process ESS emulator to test against.
 package essclient

@@ -84,6 +84,10 @@ var (
 	ErrNoCredentials = errors.New("essclient: no Alibaba Cloud credentials")
 	// ErrInvalidRequest matches an *Error with Code CodeInvalidRequest.
 	ErrInvalidRequest = errors.New("essclient: invalid request")
+	// ErrSDKDebug is New's error when the environment variable DEBUG turns on
+	// the SDK's debug output, which prints every signed request, signature and
+	// STS token included, to standard output.
+	ErrSDKDebug = errors.New(`essclient: environment variable DEBUG contains "sdk": the Alibaba SDK would print every signed request, signature and STS token included, to standard output; unset it`)
 )
 
 // Error formats as

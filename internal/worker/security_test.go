@@ -553,3 +553,18 @@ func recordingProxy(t *testing.T) (addr string, seen func() map[string]byte) {
 		return maps.Clone(got)
 	}
 }
+
+// With DEBUG=sdk the Alibaba SDK would print every signed request to stdout;
+// the worker refuses to start instead, and says which variable to unset.
+func TestWorkerRefusesSDKDebugOutput(t *testing.T) {
+	rs := redistest.Start(t, redistest.Options{})
+	t.Setenv("DEBUG", "sdk")
+	cfg := worker.Config{RedisURL: rs.URL(0), Region: esstest.DefaultRegionID, MetricsAddr: "127.0.0.1:0"}
+	_, err := worker.New(context.Background(), cfg, nil, worker.NewLogger(io.Discard, "info", "json"))
+	if err == nil {
+		t.Fatal("worker.New succeeded with DEBUG=sdk")
+	}
+	if !errors.Is(err, essclient.ErrSDKDebug) || strings.Contains(err.Error(), "--ess-endpoint") {
+		t.Fatalf("error %q: want essclient.ErrSDKDebug, not blamed on --ess-endpoint", err)
+	}
+}

@@ -80,6 +80,9 @@ func (w *Worker) build(redisOpt asynq.RedisConnOpt, queues map[string]int, crede
 		Limiter:     limiter,
 		Observer:    w.metrics,
 	})
+	if errors.Is(err, essclient.ErrSDKDebug) {
+		return err
+	}
 	if err != nil {
 		return &FieldError{"ess-endpoint", err.Error()}
 	}
