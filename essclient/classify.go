@@ -19,6 +19,10 @@ const maxMessageLen = 1024
 const (
 	codeNotAttached = "InvalidLoadBalancerId.NotFound"
 	codeThrottling  = "Throttling" // and every code with this prefix
+	// CodeSecurityTokenExpired: the STS token that signed the call has
+	// expired. The call is retryable: the Client resolves its credentials
+	// again before the next call, and STS providers hand out a fresh token.
+	CodeSecurityTokenExpired = "InvalidSecurityToken.Expired"
 )
 
 // busyCodes: the scaling group cannot take the request now (ESS_API.md).
@@ -31,10 +35,12 @@ var busyCodes = map[string]bool{
 // retryableCodes are worth retrying with the same ClientToken even when the
 // HTTP status does not say 5xx. SignatureNonceUsed: the server saw this exact
 // signed request before (a replay); a new call gets a new nonce.
+// InvalidSecurityToken.Expired: a new call is signed with fresh credentials.
 var retryableCodes = map[string]bool{
-	"InternalError":      true,
-	"ServiceUnavailable": true,
-	"SignatureNonceUsed": true,
+	"InternalError":          true,
+	"ServiceUnavailable":     true,
+	"SignatureNonceUsed":     true,
+	CodeSecurityTokenExpired: true,
 }
 
 // permanentClientCodes are SDK client errors that retrying cannot fix; every

@@ -31,6 +31,7 @@ func TestClassifyAnswer(t *testing.T) {
 		{detach, 504, "GatewayTimeout", ClassRetryable},
 		{detach, 500, "UnknownError", ClassRetryable},
 		{detach, 400, "SignatureNonceUsed", ClassRetryable},
+		{detach, 400, "InvalidSecurityToken.Expired", ClassRetryable},
 		{detach, 400, "Throttling", ClassThrottled},
 		{detach, 400, "Throttling.User", ClassThrottled},
 		{detach, 400, "Throttling.Api", ClassThrottled},

@@ -300,6 +300,9 @@ func (c *Client) result(action string, start time.Time, err error) error {
 	if e.Code != CodeCredentials {
 		c.observe(action, e.Code, d)
 	}
+	if e.Code == CodeSecurityTokenExpired {
+		c.creds.forget()
+	}
 	return e
 }
 

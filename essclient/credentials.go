@@ -75,6 +75,15 @@ func (s *credentialSource) GetCredentials() (*credentials.Credentials, error) {
 	return cc, nil
 }
 
+// forget drops the resolved provider, so the next call resolves credentials
+// again: the configured Provider's Resolve, or a new default chain, which
+// reads the environment, the files and the role anew.
+func (s *credentialSource) forget() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.resolved = nil
+}
+
 // GetProviderName implements credentials.CredentialsProvider.
 func (s *credentialSource) GetProviderName() string { return "essclient" }
 

@@ -2,11 +2,14 @@ package essclient
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials/provider"
 
 	"essworker/essclient/esstest"
@@ -101,5 +104,61 @@ func TestNoCredentialsIsAClearError(t *testing.T) {
 	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", esstest.DefaultAccessKeySecret)
 	if _, err := c.DescribeScalingGroups(t.Context(), "", []string{testGroup}); err != nil {
 		t.Errorf("call after the environment got credentials: %v", err)
+	}
+}
+
+// rotatingSTS hands out a new STS token on every Resolve, as an STS
+// provider does once its token has expired.
+type rotatingSTS struct {
+	mu       sync.Mutex
+	resolves int
+}
+
+func (p *rotatingSTS) Resolve() (auth.Credential, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.resolves++
+	token := fmt.Sprintf("RotatingSTSToken%d", p.resolves)
+	return StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, token).Resolve()
+}
+
+func (p *rotatingSTS) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.resolves
+}
+
+// An expired STS token is retryable, and the call after it resolves the
+// credentials again; other failures keep the resolved credentials.
+func TestExpiredSecurityTokenResolvesAgain(t *testing.T) {
+	srv := startEmulator(t, esstest.Config{}, testGroupWith(testGroup, "lb-1"))
+	sts := &rotatingSTS{}
+	c := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Credentials = sts })
+	describe := func() error {
+		_, err := c.DescribeScalingGroups(t.Context(), "", []string{testGroup})
+		return err
+	}
+	if err := describe(); err != nil || sts.count() != 1 {
+		t.Fatalf("first call: err %v, %d resolves, want nil and 1", err, sts.count())
+	}
+
+	setFaults(t, srv, esstest.FaultPlan{esstest.AllActions: {ErrorRate: 1, ErrorCodes: []string{CodeSecurityTokenExpired}}})
+	err := describe()
+	if e := asError(t, err); e.Code != CodeSecurityTokenExpired || e.Class != ClassRetryable {
+		t.Fatalf("expired token: code %s class %v, want %s retryable", e.Code, e.Class, CodeSecurityTokenExpired)
+	}
+	if strings.Contains(err.Error(), "RotatingSTSToken") {
+		t.Errorf("error text holds the STS token: %v", err)
+	}
+
+	setFaults(t, srv, esstest.FaultPlan{})
+	if err := describe(); err != nil || sts.count() != 2 {
+		t.Fatalf("call after the expired token: err %v, %d resolves, want nil and 2", err, sts.count())
+	}
+	setFaults(t, srv, esstest.FaultPlan{esstest.AllActions: {ErrorRate: 1, ErrorCodes: []string{"ServiceUnavailable"}}})
+	_ = describe()
+	setFaults(t, srv, esstest.FaultPlan{})
+	if err := describe(); err != nil || sts.count() != 2 {
+		t.Errorf("after a 503: err %v, %d resolves, want nil and still 2", err, sts.count())
 	}
 }

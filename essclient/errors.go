@@ -12,8 +12,8 @@ type Class int
 // The classes of failure. The zero value is ClassRetryable: an error nobody
 // classified is safest retried with the same ClientToken.
 const (
-	// ClassRetryable: network failure, timeout, no answer, 5xx. Retry with backoff
-	// and the same ClientToken.
+	// ClassRetryable: network failure, timeout, no answer, 5xx, an expired STS
+	// token. Retry with backoff and the same ClientToken.
 	ClassRetryable Class = iota
 	// ClassBusy: the scaling group cannot take the request now
 	// (ScalingActivityInProgress, IncorrectScalingGroupStatus,

@@ -87,4 +87,6 @@ type API interface {
 	DetachLoadBalancers(ctx context.Context, req DetachRequest) (DetachResult, error)
 	// DescribeScalingActivities looks up to MaxActivityIDsPerCall activities by ID.
 	DescribeScalingActivities(ctx context.Context, regionID string, activityIDs []string) (ActivitiesResult, error)
+	// DescribeScalingGroups looks up to MaxScalingGroupIDsPerCall groups by ID.
+	DescribeScalingGroups(ctx context.Context, regionID string, groupIDs []string) (ScalingGroupsResult, error)
 }

@@ -27,6 +27,11 @@ const idleCheck = 250 * time.Millisecond
 // httpShutdownTimeout bounds the wait for open HTTP requests at exit.
 const httpShutdownTimeout = 5 * time.Second
 
+// credentialCheckTimeout bounds the resolution of credentials at start (the
+// default chain may ask an OIDC or STS endpoint), so that a worker without
+// credentials exits within seconds instead of failing every job.
+const credentialCheckTimeout = 5 * time.Second
+
 // Worker is one configured worker process, ready to Run.
 type Worker struct {
 	cfg      Config
@@ -41,8 +46,9 @@ type Worker struct {
 	running  atomic.Bool
 }
 
-// New validates cfg, checks that Redis answers, and prepares the worker and its
-// HTTP listener. credentials may be nil for the SDK's default chain.
+// New validates cfg, checks that Redis answers and that credentials resolve
+// (without calling ESS), and prepares the worker and its HTTP listener.
+// credentials may be nil for the SDK's default chain.
 func New(ctx context.Context, cfg Config, credentials provider.Provider, log *slog.Logger) (*Worker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -57,14 +63,14 @@ func New(ctx context.Context, cfg Config, credentials provider.Provider, log *sl
 		return nil, err
 	}
 	w := &Worker{cfg: cfg, log: log, rdb: rdb, metrics: metrics.New()}
-	if err := w.build(redisOpt, queues, credentials); err != nil {
+	if err := w.build(ctx, redisOpt, queues, credentials); err != nil {
 		_ = rdb.Close()
 		return nil, err
 	}
 	return w, nil
 }
 
-func (w *Worker) build(redisOpt asynq.RedisConnOpt, queues map[string]int, credentials provider.Provider) error {
+func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues map[string]int, credentials provider.Provider) error {
 	cfg := w.cfg
 	limiter, err := ratelimit.New(w.rdb, ratelimit.DefaultKey, cfg.ESSQPS)
 	if err != nil {
@@ -85,6 +91,12 @@ func (w *Worker) build(redisOpt asynq.RedisConnOpt, queues map[string]int, crede
 	}
 	if err != nil {
 		return &FieldError{"ess-endpoint", err.Error()}
+	}
+	checkCtx, cancel := context.WithTimeout(ctx, credentialCheckTimeout)
+	defer cancel()
+	if err := w.ess.CheckCredentials(checkCtx); err != nil {
+		w.ess.Close()
+		return err
 	}
 	h, err := tasks.NewHandler(tasks.HandlerConfig{
 		ESS:               w.ess,
