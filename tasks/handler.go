@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -61,6 +62,11 @@ type job struct {
 	estimate *redis.StringCmd
 	// sample, when set, is folded into the group's estimate as the job ends.
 	sample time.Duration
+	// busySince is when the group started answering busy to this job; zero
+	// when its last answer was not busy.
+	busySince time.Time
+	// sent is the DetachLoadBalancers call of this attempt.
+	sent pendingCall
 }
 
 // ProcessTask implements asynq.Handler.
@@ -97,34 +103,44 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	j.leased = true
 
-	rec, l, found, err := lookResult(lookCmd)
+	st, err := stateResult(lookCmd)
 	if err != nil {
 		return h.fail(ctx, j, err)
 	}
-	if found {
+	j.busySince = st.busySince
+	switch {
+	case st.rec != nil:
 		// A detach already started this activity, in this or an earlier life of the
 		// job: follow it, never detach again.
-		return h.poll(ctx, j, rec, l)
+		return h.poll(ctx, j, *st.rec, st.look)
+	case st.call != nil:
+		// An earlier attempt chose the load balancers still attached: send that
+		// same call (ESS answers a replay of its token), never read the group again.
+		return h.send(ctx, j, *st.call)
 	}
-	return h.detach(ctx, j)
+	return h.send(ctx, j, pendingCall{LoadBalancerIds: p.LoadBalancerIds, ClientToken: j.token})
 }
 
-func (h *Handler) detach(ctx context.Context, j *job) error {
+// send makes the DetachLoadBalancers call c: the job's own, or the one of its
+// load balancers still attached.
+func (h *Handler) send(ctx context.Context, j *job, c pendingCall) error {
 	p := j.payload
+	j.sent = c
 	res, err := h.cfg.ESS.DetachLoadBalancers(ctx, essclient.DetachRequest{
 		RegionID:        p.RegionId,
 		ScalingGroupID:  p.ScalingGroupId,
-		LoadBalancerIDs: p.LoadBalancerIds,
+		LoadBalancerIDs: c.LoadBalancerIds,
 		ForceDetach:     p.ForceDetach,
 		Async:           p.Async,
-		ClientToken:     j.token,
+		ClientToken:     c.ClientToken,
 	})
 	if err != nil {
 		return h.essFailed(ctx, j, err)
 	}
 	j.log = j.log.With("request_id", res.RequestID)
+	requestIDs := append(slices.Clone(c.RequestIds), res.RequestID)
 	if !p.Async || res.ScalingActivityID == "" {
-		return h.finish(ctx, j, DetachResult{Outcome: OutcomeDetached, RequestIds: []string{res.RequestID}}, nil)
+		return h.detached(ctx, j, DetachResult{RequestIds: requestIDs, DetachedIds: c.LoadBalancerIds, NotAttachedIds: c.NotAttachedIds})
 	}
 	estimate, err := estimateResult(j.estimate)
 	if err != nil {
@@ -137,6 +153,11 @@ func (h *Handler) detach(ctx context.Context, j *job) error {
 		DetachRequestId:   res.RequestID,
 		StartedAt:         time.Now(),
 		Schedule:          newPollSchedule(estimate, h.cfg.FollowUp, h.cfg.PollInterval),
+		EarlierRequestIds: c.RequestIds,
+		NotAttachedIds:    c.NotAttachedIds,
+	}
+	if c.Round > 0 {
+		rec.DetachedIds = c.LoadBalancerIds
 	}
 	if err := h.records.save(ctx, j.token, rec); err != nil {
 		// The next attempt sends the same token, and ESS answers the same activity.
@@ -146,10 +167,27 @@ func (h *Handler) detach(ctx context.Context, j *job) error {
 	return &snoozeError{reason: "scaling activity " + rec.ScalingActivityId + " started", delay: rec.Schedule.First}
 }
 
+// detached finishes a job whose call detached res.DetachedIds. Under
+// StrictNotAttached a job that also found some absent is archived, its
+// outcome not_attached and DetachedIds saying what it did.
+func (h *Handler) detached(ctx context.Context, j *job, res DetachResult) error {
+	res.Outcome = OutcomeDetached
+	if len(res.NotAttachedIds) == 0 || !h.cfg.StrictNotAttached {
+		return h.finish(ctx, j, res, nil)
+	}
+	res.Outcome = OutcomeNotAttached
+	return h.finish(ctx, j, res, fmt.Errorf("load balancers %v are not attached to scaling group %s (detached %v)",
+		res.NotAttachedIds, j.payload.ScalingGroupId, res.DetachedIds))
+}
+
 func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord, l look) error {
 	j.polling = true
 	j.log = j.log.With("activity_id", rec.ScalingActivityId)
-	base := DetachResult{ScalingActivityId: rec.ScalingActivityId, RequestIds: []string{rec.DetachRequestId}}
+	base := DetachResult{
+		ScalingActivityId: rec.ScalingActivityId,
+		RequestIds:        append(slices.Clone(rec.EarlierRequestIds), rec.DetachRequestId),
+		NotAttachedIds:    rec.NotAttachedIds,
+	}
 	out, err := h.batcher.describe(ctx, rec.RegionId, rec.ScalingActivityId)
 	if err != nil {
 		return h.essFailed(ctx, j, err)
@@ -185,8 +223,11 @@ func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord, l look) 
 	base.RequestIds = append(base.RequestIds, out.RequestID)
 	switch act.StatusCode {
 	case essclient.StatusSuccessful, essclient.StatusWarning:
-		base.Outcome = OutcomeDetached
-		return h.finish(ctx, j, base, nil)
+		base.DetachedIds = rec.DetachedIds
+		if len(base.DetachedIds) == 0 {
+			base.DetachedIds = j.payload.LoadBalancerIds
+		}
+		return h.detached(ctx, j, base)
 	default:
 		base.Outcome = OutcomeActivityFailed
 		return h.finish(ctx, j, base, fmt.Errorf("scaling activity %s ended %s: %s", rec.ScalingActivityId, act.StatusCode, act.StatusMessage))
@@ -199,19 +240,24 @@ func (h *Handler) essFailed(ctx context.Context, j *job, err error) error {
 	errors.As(err, &e)
 	class := essclient.ClassOf(err)
 	j.log.Warn("ess call failed", "err", err, "class", class.String())
+	if class != essclient.ClassBusy && e != nil && e.HTTPStatus != 0 && !j.busySince.IsZero() {
+		// ESS answered something other than busy: a later busy answer starts a
+		// new wait.
+		if err := h.records.clearBusy(ctx, j.token); err != nil {
+			j.log.Warn("busy wait not reset", "err", err)
+		}
+		j.busySince = time.Time{}
+	}
 	switch class {
 	case essclient.ClassBusy:
-		return &snoozeError{reason: err.Error(), delay: h.cfg.BusyDelay}
+		return h.busy(ctx, j, e)
 	case essclient.ClassNotAttached:
-		res := DetachResult{Outcome: OutcomeNotAttached, ErrorCode: e.Code, ErrorMessage: e.Message, RequestIds: []string{e.RequestID}}
-		if h.cfg.StrictNotAttached {
-			return h.finish(ctx, j, res, err)
-		}
-		return h.finish(ctx, j, res, nil)
+		return h.notAttached(ctx, j, e)
 	case essclient.ClassPermanent:
-		res := DetachResult{Outcome: OutcomeFailed, ErrorCode: e.Code, ErrorMessage: e.Message}
+		res := DetachResult{Outcome: OutcomeFailed, ErrorCode: e.Code, ErrorMessage: e.Message, NotAttachedIds: j.sent.NotAttachedIds}
+		res.RequestIds = slices.Clone(j.sent.RequestIds)
 		if e.RequestID != "" {
-			res.RequestIds = []string{e.RequestID}
+			res.RequestIds = append(res.RequestIds, e.RequestID)
 		}
 		return h.finish(ctx, j, res, err)
 	default:

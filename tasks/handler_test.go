@@ -174,7 +174,8 @@ func TestSyncDetach(t *testing.T) {
 		t.Fatalf("state %s, last error %q", infos[0].State, infos[0].LastErr)
 	}
 	r := result(t, infos[0])
-	if r.Outcome != tasks.OutcomeDetached || r.ClientToken != "tok-sync" || len(r.RequestIds) != 1 || r.RequestIds[0] == "" {
+	if r.Outcome != tasks.OutcomeDetached || r.ClientToken != "tok-sync" || len(r.RequestIds) != 1 || r.RequestIds[0] == "" ||
+		!slices.Equal(r.DetachedIds, []string{"lb-1"}) || len(r.NotAttachedIds) != 0 {
 		t.Fatalf("result %+v", r)
 	}
 	if got := p.attached(t, "asg-s"); !slices.Equal(got, []string{"lb-2"}) {
@@ -191,7 +192,8 @@ func TestAsyncDetachFollowsActivity(t *testing.T) {
 	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-a", LoadBalancerIds: []string{"lb-1", "lb-2"}})
 	infos := p.run(t, tasks.DetachPayload{ScalingGroupId: "asg-a", LoadBalancerIds: []string{"lb-1", "lb-2"}, Async: true})
 	r := result(t, infos[0])
-	if infos[0].State != asynq.TaskStateCompleted || r.Outcome != tasks.OutcomeDetached || r.StatusCode != essclient.StatusSuccessful {
+	if infos[0].State != asynq.TaskStateCompleted || r.Outcome != tasks.OutcomeDetached || r.StatusCode != essclient.StatusSuccessful ||
+		!slices.Equal(r.DetachedIds, []string{"lb-1", "lb-2"}) {
 		t.Fatalf("state %s result %+v", infos[0].State, r)
 	}
 	if infos[0].Retried != 0 || r.Attempts != 1 {
@@ -254,7 +256,8 @@ func TestNotAttached(t *testing.T) {
 				want = asynq.TaskStateArchived
 			}
 			r := result(t, infos[0])
-			if infos[0].State != want || r.Outcome != tasks.OutcomeNotAttached || r.ErrorCode != "InvalidLoadBalancerId.NotFound" {
+			if infos[0].State != want || r.Outcome != tasks.OutcomeNotAttached || r.ErrorCode != "InvalidLoadBalancerId.NotFound" ||
+				!slices.Equal(r.NotAttachedIds, []string{"lb-gone"}) || len(r.DetachedIds) != 0 {
 				t.Fatalf("state %s, result %+v", infos[0].State, r)
 			}
 			if infos[0].Retried != 0 {

@@ -3,9 +3,7 @@ package tasks
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,14 +17,23 @@ type activityRecord struct {
 	RegionId          string    `json:"RegionId,omitempty"`
 	DetachRequestId   string    `json:"DetachRequestId"`
 	StartedAt         time.Time `json:"StartedAt"`
+	// DetachedIds are the load balancers the activity detaches when the job's
+	// call left some out (a mixed batch); empty means all of the job's.
+	DetachedIds []string `json:"DetachedIds,omitempty"`
+	// NotAttachedIds are the job's load balancers found not attached.
+	NotAttachedIds []string `json:"NotAttachedIds,omitempty"`
+	// EarlierRequestIds are the calls of a mixed batch before the detach.
+	EarlierRequestIds []string `json:"EarlierRequestIds,omitempty"`
 	// Schedule is fixed when the activity starts, so every worker that picks
 	// the job up polls on the same plan.
 	Schedule pollSchedule `json:"Schedule"`
 }
 
-// activityRecords stores activityRecords by ClientToken, each in a hash with
-// the count and time of the looks taken at the activity, and the set of
-// activities being followed fleet-wide (for the in-flight gauge).
+// activityRecords stores what a job must remember across attempts by
+// ClientToken, each in one hash (see jobState): the activity record with the
+// count and time of the looks taken at the activity, a pending call, and the
+// start of a busy wait; and the set of activities being followed fleet-wide
+// (for the in-flight gauge).
 type activityRecords struct {
 	rdb    redis.UniversalClient
 	prefix string
@@ -52,7 +59,8 @@ func (s activityRecords) save(ctx context.Context, token string, rec activityRec
 		return fmt.Errorf("encode activity record: %w", err)
 	}
 	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.key(token), "record", b, "looks", 0, "last", 0)
+		p.HSet(ctx, s.key(token), fieldRecord, b, fieldLooks, 0, fieldLast, 0)
+		p.HDel(ctx, s.key(token), fieldBusy)
 		p.Expire(ctx, s.key(token), s.ttl)
 		p.ZAdd(ctx, s.inFlightKey(), redis.Z{Score: float64(rec.StartedAt.Unix()), Member: token})
 		return nil
@@ -63,51 +71,13 @@ func (s activityRecords) save(ctx context.Context, token string, rec activityRec
 	return nil
 }
 
-// loadScript returns the record with the count and time of the looks that found
-// the activity running, or nil when there is no record.
-var loadScript = redis.NewScript(`
-local v = redis.call('HMGET', KEYS[1], 'record', 'looks', 'last')
-if not v[1] then return false end
-return {v[1], v[2] or '0', v[3] or '0'}`)
-
-// load queues on sc (a client or a pipeline) the reading of token's record;
-// lookResult reads the answer.
-func (s activityRecords) load(ctx context.Context, sc redis.Scripter, token string) *redis.Cmd {
-	return loadScript.Eval(ctx, sc, []string{s.key(token)})
-}
-
-// lookResult reads a load; ok is false when the job has started no activity.
-func lookResult(cmd *redis.Cmd) (rec activityRecord, l look, ok bool, err error) {
-	res, err := cmd.Slice()
-	if errors.Is(err, redis.Nil) {
-		return rec, l, false, nil
-	}
-	if err != nil {
-		return rec, l, false, fmt.Errorf("load activity record: %w", err)
-	}
-	if len(res) != 3 {
-		return rec, l, false, fmt.Errorf("load activity record: %d values, want 3", len(res))
-	}
-	b, _ := res[0].(string)
-	n, _ := strconv.Atoi(fmt.Sprint(res[1]))
-	lastMs, _ := strconv.ParseInt(fmt.Sprint(res[2]), 10, 64)
-	if err := json.Unmarshal([]byte(b), &rec); err != nil {
-		return rec, l, false, fmt.Errorf("decode activity record: %w", err)
-	}
-	l.n = n
-	if lastMs > 0 {
-		l.previous = time.UnixMilli(lastMs)
-	}
-	return rec, l, true, nil
-}
-
 // countLook records a look that found the activity running at now. Only such
 // looks count: a look whose call failed says nothing about the activity, and
 // counting it would stretch the schedule and the learned length.
 func (s activityRecords) countLook(ctx context.Context, token string, now time.Time) error {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.HIncrBy(ctx, s.key(token), "looks", 1)
-		p.HSet(ctx, s.key(token), "last", now.UnixMilli())
+		p.HIncrBy(ctx, s.key(token), fieldLooks, 1)
+		p.HSet(ctx, s.key(token), fieldLast, now.UnixMilli())
 		return nil
 	})
 	if err != nil {

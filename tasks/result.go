@@ -25,6 +25,12 @@ type DetachResult struct {
 	ScalingGroupId  string   `json:"ScalingGroupId,omitempty"`
 	LoadBalancerIds []string `json:"LoadBalancerIds,omitempty"`
 	Async           bool     `json:"Async"`
+	// DetachedIds are the load balancers this job detached, and NotAttachedIds
+	// those it found not attached to the group, whenever the job knows them.
+	// Outcome is detached when DetachedIds is not empty (not_attached under
+	// the worker's strict option when NotAttachedIds is not empty either).
+	DetachedIds    []string `json:"DetachedIds,omitempty"`
+	NotAttachedIds []string `json:"NotAttachedIds,omitempty"`
 	// ScalingActivityId, StatusCode and StatusMessage describe the activity of an
 	// asynchronous detach.
 	ScalingActivityId string `json:"ScalingActivityId,omitempty"`

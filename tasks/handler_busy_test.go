@@ -1,0 +1,95 @@
+package tasks_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"essworker/essclient/esstest"
+	"essworker/tasks"
+)
+
+// A group that stays busy past the wait bound: the job is archived failed
+// with the busy code, without spending its retries on the way.
+func TestBusyWaitIsBounded(t *testing.T) {
+	t.Parallel()
+	for _, code := range []string{"ScalingActivityInProgress", "IncorrectScalingGroupStatus", "InvalidOperation.Conflict"} {
+		t.Run(code, func(t *testing.T) {
+			t.Parallel()
+			p := startPipeline(t, pipelineOptions{handler: tasks.HandlerConfig{PollTimeout: time.Second, MaxRetry: 1}})
+			p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-b", LoadBalancerIds: []string{"lb-1"}})
+			if err := p.emu.SetFaults(esstest.FaultPlan{esstest.ActionDetachLoadBalancers: {ErrorRate: 1, ErrorCodes: []string{code}}}); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			infos := p.run(t, tasks.DetachPayload{ScalingGroupId: "asg-b", LoadBalancerIds: []string{"lb-1"}})
+			r := result(t, infos[0])
+			if infos[0].State != asynq.TaskStateArchived || r.Outcome != tasks.OutcomeFailed || r.ErrorCode != code || r.Attempts != 1 {
+				t.Fatalf("state %s result %+v", infos[0].State, r)
+			}
+			if took := time.Since(start); took < time.Second {
+				t.Fatalf("archived after %v, before the 1 s bound", took)
+			}
+			if !strings.Contains(infos[0].LastErr, code) {
+				t.Fatalf("last error %q does not name %s", infos[0].LastErr, code)
+			}
+			// Snoozes end on whole seconds: about one look a second.
+			if n := p.emu.Stats().Calls[esstest.ActionDetachLoadBalancers][code]; n < 2 {
+				t.Fatalf("%d busy answers: the job did not wait", n)
+			}
+		})
+	}
+}
+
+// Any answer that is not busy starts the count again: two busy runs, each
+// shorter than the bound but longer together, separated by a 503, end in a
+// detach. Snoozes and retries end on whole seconds, so the bound is a few.
+func TestBusyWaitRestartsAfterAnotherAnswer(t *testing.T) {
+	t.Parallel()
+	const bound = 3 * time.Second
+	p := startPipeline(t, pipelineOptions{handler: tasks.HandlerConfig{PollTimeout: bound}})
+	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-br", LoadBalancerIds: []string{"lb-1"}})
+	setPlan := func(code string) {
+		t.Helper()
+		if err := p.emu.SetFaults(esstest.FaultPlan{esstest.ActionDetachLoadBalancers: {ErrorRate: 1, ErrorCodes: []string{code}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answers := func(code string) int { return p.emu.Stats().Calls[esstest.ActionDetachLoadBalancers][code] }
+	setPlan("ScalingActivityInProgress")
+	enq, err := tasks.Enqueue(t.Context(), p.client, tasks.DetachPayload{ScalingGroupId: "asg-br", LoadBalancerIds: []string{"lb-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return answers("ScalingActivityInProgress") >= 1 })
+	firstBusy := time.Now()
+	waitFor(t, 10*time.Second, func() bool { return answers("ScalingActivityInProgress") >= 2 })
+	setPlan("ServiceUnavailable")
+	waitFor(t, 10*time.Second, func() bool { return answers("ServiceUnavailable") >= 1 })
+	setPlan("ScalingActivityInProgress")
+	busyBefore := answers("ScalingActivityInProgress")
+	waitFor(t, 10*time.Second, func() bool {
+		return answers("ScalingActivityInProgress") >= busyBefore+2 && time.Since(firstBusy) > bound+time.Second
+	})
+	if err := p.emu.SetFaults(esstest.FaultPlan{}); err != nil {
+		t.Fatal(err)
+	}
+	infos := p.wait(t, enq)
+	if r := result(t, infos[0]); infos[0].State != asynq.TaskStateCompleted || r.Outcome != tasks.OutcomeDetached {
+		t.Fatalf("state %s result %+v: the busy wait did not restart after the 503", infos[0].State, r)
+	}
+}
+
+// waitFor polls cond every 20 ms until it holds, failing the test after limit.
+func waitFor(t *testing.T, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", limit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

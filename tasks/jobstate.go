@@ -1,0 +1,124 @@
+package tasks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Fields of a job's hash (activityRecords.key).
+const (
+	fieldRecord = "record" // the activityRecord, once ESS started the activity
+	fieldLooks  = "looks"  // looks that found the activity running
+	fieldLast   = "last"   // when the last of them was taken, Unix ms
+	fieldCall   = "call"   // the pendingCall of a mixed batch
+	fieldBusy   = "busy"   // when the group first answered busy, Unix ms
+)
+
+// jobState is what earlier attempts of a job left in Redis.
+type jobState struct {
+	// rec is set once a detach started an activity: follow it, never detach again.
+	rec  *activityRecord
+	look look
+	// call is set once the job found some of its load balancers absent: resend it.
+	call *pendingCall
+	// busySince is when the group first answered busy, in the current run of
+	// busy answers; zero when the last answer was not busy.
+	busySince time.Time
+}
+
+// loadScript returns a job's hash fields: record, looks, last, call, busy.
+//
+// KEYS[1] the job's hash (activityRecords.key)
+//
+// It returns false when the job left nothing, so the usual first attempt reads
+// one nil.
+var loadScript = redis.NewScript(`
+local v = redis.call('HMGET', KEYS[1], 'record', 'looks', 'last', 'call', 'busy')
+if not v[1] and not v[4] and not v[5] then return false end
+return {v[1] or '', v[2] or '0', v[3] or '0', v[4] or '', v[5] or '0'}`)
+
+// load queues on sc (a client or a pipeline) the reading of token's state;
+// stateResult reads the answer.
+func (s activityRecords) load(ctx context.Context, sc redis.Scripter, token string) *redis.Cmd {
+	return loadScript.Eval(ctx, sc, []string{s.key(token)})
+}
+
+// stateResult reads a load.
+func stateResult(cmd *redis.Cmd) (jobState, error) {
+	var st jobState
+	res, err := cmd.Slice()
+	if errors.Is(err, redis.Nil) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("load job state: %w", err)
+	}
+	if len(res) != 5 {
+		return st, fmt.Errorf("load job state: %d values, want 5", len(res))
+	}
+	field := func(i int) string { v, _ := res[i].(string); return v }
+	if b := field(0); b != "" {
+		st.rec = &activityRecord{}
+		if err := json.Unmarshal([]byte(b), st.rec); err != nil {
+			return st, fmt.Errorf("decode activity record: %w", err)
+		}
+		st.look.n, _ = strconv.Atoi(field(1))
+		if ms, _ := strconv.ParseInt(field(2), 10, 64); ms > 0 {
+			st.look.previous = time.UnixMilli(ms)
+		}
+	}
+	if b := field(3); b != "" {
+		st.call = &pendingCall{}
+		if err := json.Unmarshal([]byte(b), st.call); err != nil {
+			return st, fmt.Errorf("decode pending call: %w", err)
+		}
+	}
+	if ms, _ := strconv.ParseInt(field(4), 10, 64); ms > 0 {
+		st.busySince = time.UnixMilli(ms)
+	}
+	return st, nil
+}
+
+// saveCall writes a job's pending call, before it is sent.
+func (s activityRecords) saveCall(ctx context.Context, token string, c pendingCall) error {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode pending call: %w", err)
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, s.key(token), fieldCall, b)
+		p.Expire(ctx, s.key(token), s.ttl)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save the call of load balancers %v: %w", c.LoadBalancerIds, err)
+	}
+	return nil
+}
+
+// markBusy records that a run of busy answers started at at.
+func (s activityRecords) markBusy(ctx context.Context, token string, at time.Time) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, s.key(token), fieldBusy, at.UnixMilli())
+		p.Expire(ctx, s.key(token), s.ttl)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record a busy answer: %w", err)
+	}
+	return nil
+}
+
+// clearBusy ends a run of busy answers.
+func (s activityRecords) clearBusy(ctx context.Context, token string) error {
+	if err := s.rdb.HDel(ctx, s.key(token), fieldBusy).Err(); err != nil {
+		return fmt.Errorf("end a busy wait: %w", err)
+	}
+	return nil
+}
