@@ -34,9 +34,9 @@ const (
 )
 
 // codeStatus holds the HTTP status of the codes the emulator itself answers;
-// StatusForCode covers the families (Throttling*, Forbidden*) and unknown codes.
+// StatusForCode covers every other code by its family.
 var codeStatus = map[string]int{
-	CodeInvalidAccessKeyID:    http.StatusBadRequest,
+	CodeInvalidAccessKeyID:    http.StatusNotFound,
 	CodeSignatureDoesNotMatch: http.StatusBadRequest,
 	CodeSignatureNonceUsed:    http.StatusBadRequest,
 	CodeTimestampExpired:      http.StatusBadRequest,
@@ -55,9 +55,10 @@ var codeStatus = map[string]int{
 	CodeServiceUnavailable:    http.StatusServiceUnavailable,
 }
 
-// StatusForCode returns the HTTP status ESS answers with code: Throttling* 400,
-// Forbidden* 403, InternalError 500, ServiceUnavailable 503, the emulator's own
-// codes their documented status, and 500 for a code it does not know.
+// StatusForCode returns the HTTP status ESS answers with code: the emulator's
+// own codes their documented status, then by family: Throttling* 400,
+// Forbidden* and NoPermission 403, *.NotFound 404, InternalError and
+// UnknownError 500, ServiceUnavailable 503, and 400 for every other code.
 func StatusForCode(code string) int {
 	if s, ok := codeStatus[code]; ok {
 		return s
@@ -65,10 +66,14 @@ func StatusForCode(code string) int {
 	switch {
 	case code == "Throttling" || strings.HasPrefix(code, "Throttling."):
 		return http.StatusBadRequest
-	case code == "Forbidden" || strings.HasPrefix(code, "Forbidden."):
+	case code == "Forbidden" || strings.HasPrefix(code, "Forbidden.") || code == "NoPermission":
 		return http.StatusForbidden
+	case strings.HasSuffix(code, ".NotFound"):
+		return http.StatusNotFound
+	case code == "UnknownError":
+		return http.StatusInternalServerError
 	}
-	return http.StatusInternalServerError
+	return http.StatusBadRequest
 }
 
 // apiError is an ESS error answer.

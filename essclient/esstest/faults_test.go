@@ -36,8 +36,15 @@ func TestFaultErrorCodes(t *testing.T) {
 		{"Forbidden", 403},
 		{"Forbidden.RiskControl", 403},
 		{"Forbidden.Unauthorized", 403},
+		{"NoPermission", 403},
+		{"InvalidScalingGroupId.NotFound", 404},
+		{"InvalidInstanceId.NotFound", 404},
+		{"InvalidAccessKeyId.NotFound", 404},
+		{"UnknownError", 500},
 		{"ScalingActivityInProgress", 400},
-		{"SomethingUnknown", 500},
+		{"UnsupportedHTTPMethod", 405},
+		{"InvalidSecurityToken.Expired", 400},
+		{"SomethingUnknown", 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.code, func(t *testing.T) {

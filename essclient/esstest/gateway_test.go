@@ -52,7 +52,7 @@ func TestGatewayErrors(t *testing.T) {
 		code   string
 		want   string
 	}{
-		{"unknown access key", describe(func(p map[string]string) { p["AccessKeyId"] = "NOSUCHKEY" }), 400, "InvalidAccessKeyId.NotFound", ""},
+		{"unknown access key", describe(func(p map[string]string) { p["AccessKeyId"] = "NOSUCHKEY" }), 404, "InvalidAccessKeyId.NotFound", ""},
 		{"wrong signature", func() map[string]string {
 			return signed(http.MethodGet, commonParams("DescribeScalingGroups"), "wrong-secret")
 		}, 400, "SignatureDoesNotMatch", "server string to sign is:GET&%2F&AccessKeyId%3DTESTAKID"},
@@ -193,7 +193,7 @@ func TestGatewaySDKWrongSecret(t *testing.T) {
 		t.Errorf("Recommend = %q: the SDK's string to sign differs from the emulator's", se.Recommend())
 	}
 	_, err = newSDKWithKey(t, srv, "OTHERKEY", "x").groups(0, 0)
-	wantServerError(t, err, http.StatusBadRequest, "InvalidAccessKeyId.NotFound")
+	wantServerError(t, err, http.StatusNotFound, "InvalidAccessKeyId.NotFound")
 }
 
 func TestGatewayCustomAccessKeys(t *testing.T) {
@@ -203,5 +203,5 @@ func TestGatewayCustomAccessKeys(t *testing.T) {
 		t.Errorf("configured key: %v", err)
 	}
 	_, err := newSDK(t, srv).groups(0, 0)
-	wantServerError(t, err, http.StatusBadRequest, "InvalidAccessKeyId.NotFound")
+	wantServerError(t, err, http.StatusNotFound, "InvalidAccessKeyId.NotFound")
 }
