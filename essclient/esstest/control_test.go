@@ -58,15 +58,16 @@ func TestControlFaults(t *testing.T) {
 	c := newSDK(t, srv)
 
 	status, body := post(t, srv.URL+esstest.PathFaults,
-		`{"DetachLoadBalancers":{"ErrorRate":1,"ErrorCodes":["InternalError"],"Latency":"20ms","LostAnswerRate":0,"ThrottleQPS":20}}`)
-	if status != 200 {
+		`{"DetachLoadBalancers":{"ErrorRate":1,"ErrorCodes":["InternalError"],"Latency":"20ms","LostAnswerRate":0,"ThrottleQPS":20,"ErrorAfterWorkRate":0.5,"Status":502}}`)
+	if plan, _ := body["DetachLoadBalancers"].(map[string]any); status != 200 || plan["Status"] != 502.0 {
 		t.Fatalf("POST faults: %d %v", status, body)
 	}
-	if got := srv.Faults()["DetachLoadBalancers"]; got.Latency != esstest.Duration(20*time.Millisecond) || got.ThrottleQPS != 20 {
+	if got := srv.Faults()["DetachLoadBalancers"]; got.Latency != esstest.Duration(20*time.Millisecond) || got.ThrottleQPS != 20 ||
+		got.ErrorAfterWorkRate != 0.5 || got.Status == nil || *got.Status != 502 {
 		t.Errorf("plan = %+v", got)
 	}
 	_, err := c.detach("asg-1", false, "", "lb-1")
-	wantServerError(t, err, http.StatusInternalServerError, "InternalError")
+	wantServerError(t, err, http.StatusBadGateway, "InternalError")
 
 	if status, body := post(t, srv.URL+esstest.PathFaults, `{}`); status != 200 {
 		t.Fatalf("POST {}: %d %v", status, body)
@@ -74,11 +75,15 @@ func TestControlFaults(t *testing.T) {
 	c.mustDetach("asg-1", false, "", "lb-1")
 
 	bad := map[string]string{
-		`{"DetachLoadBalancers":{"ErrorRat":1}}`:       "ErrorRat",
-		`{"DetachLoadBalancers":{"ErrorRate":"high"}}`: "ErrorRate",
-		`{"DetachLoadBalancers":{"Latency":"soon"}}`:   "Latency",
-		`{"DetachLoadBalancers":{"Latency":200}}`:      "Latency",
-		`{"DetachLoadBalancers":{"ErrorRate":2}}`:      "ErrorRate",
+		`{"DetachLoadBalancers":{"ErrorRat":1}}`:            "ErrorRat",
+		`{"DetachLoadBalancers":{"ErrorRate":"high"}}`:      "ErrorRate",
+		`{"DetachLoadBalancers":{"Latency":"soon"}}`:        "Latency",
+		`{"DetachLoadBalancers":{"Latency":200}}`:           "Latency",
+		`{"DetachLoadBalancers":{"ErrorRate":2}}`:           "ErrorRate",
+		`{"DetachLoadBalancers":{"ErrorAfterWorkRate":-1}}`: "ErrorAfterWorkRate",
+		`{"DetachLoadBalancers":{"Status":600}}`:            "Status",
+		`{"DetachLoadBalancers":{"Status":"503"}}`:          "Status",
+		`{"DetachLoadBalancers":{"Status":503.5}}`:          "Status",
 		`{"Detach":{}}`: "Detach",
 		`[]`:            "fault plan",
 		`{} {}`:         "trailing",

@@ -49,11 +49,14 @@
 // SetFaults (or POST /_emulator/faults) installs a FaultPlan per action or "*".
 // For each call past the gateway, in order: ThrottleQPS answers 400
 // Throttling.User beyond that rate (a token bucket per action, by the Clock);
-// ErrorRate answers one of ErrorCodes with ESS's HTTP status (see
-// StatusForCode) without doing the work; the action runs; LostAnswerRate closes
-// the connection without an answer, the work done; Latency delays the answer,
-// and a client that goes away meanwhile gets none. Randomness comes from
-// Config.Seed only, so a sequential test replays exactly.
+// ErrorRate answers one of ErrorCodes without doing the work; the action runs;
+// LostAnswerRate closes the connection without an answer, the work done;
+// ErrorAfterWorkRate answers one of ErrorCodes instead of a success, the work
+// done and the ClientToken keeping the success (a call that fails on its own
+// keeps its error); Latency delays the answer, and a client that goes away
+// meanwhile gets none. The ErrorRate and ErrorAfterWorkRate answers carry the
+// fault's Status, else ESS's HTTP status of the code (see StatusForCode).
+// Randomness comes from Config.Seed only, so a sequential test replays exactly.
 //
 // Stats counts calls by action and answer code ("OK" on success, "LostAnswer"
 // for a dropped answer), DetachesApplied (detaches that changed a group, when

@@ -3,6 +3,7 @@ package esstest_test
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -250,19 +251,122 @@ func TestFaultSeedReplays(t *testing.T) {
 func TestSetFaultsValidation(t *testing.T) {
 	t.Parallel()
 	srv, _ := newServer(t, esstest.Config{})
-	tests := map[string]esstest.FaultPlan{
-		"ErrorRate above 1":       {"*": {ErrorRate: 1.5}},
-		"negative LostAnswerRate": {"*": {LostAnswerRate: -0.1}},
-		"negative Latency":        {"*": {Latency: -1}},
-		"negative ThrottleQPS":    {"*": {ThrottleQPS: -1}},
-		"empty code":              {"*": {ErrorRate: 1, ErrorCodes: []string{""}}},
-		"unknown action":          {"DetachLoadBalancer": {ErrorRate: 1}},
+	tests := map[string]struct {
+		plan  esstest.FaultPlan
+		field string
+	}{
+		"ErrorRate above 1":           {esstest.FaultPlan{"*": {ErrorRate: 1.5}}, "*.ErrorRate"},
+		"negative LostAnswerRate":     {esstest.FaultPlan{"*": {LostAnswerRate: -0.1}}, "*.LostAnswerRate"},
+		"negative Latency":            {esstest.FaultPlan{"*": {Latency: -1}}, "*.Latency"},
+		"negative ThrottleQPS":        {esstest.FaultPlan{"*": {ThrottleQPS: -1}}, "*.ThrottleQPS"},
+		"empty code":                  {esstest.FaultPlan{"*": {ErrorRate: 1, ErrorCodes: []string{""}}}, "*.ErrorCodes[0]"},
+		"unknown action":              {esstest.FaultPlan{"DetachLoadBalancer": {ErrorRate: 1}}, `"DetachLoadBalancer"`},
+		"ErrorAfterWorkRate above 1":  {esstest.FaultPlan{"*": {ErrorAfterWorkRate: 1.01}}, "*.ErrorAfterWorkRate"},
+		"negative ErrorAfterWorkRate": {esstest.FaultPlan{"*": {ErrorAfterWorkRate: -0.5}}, "*.ErrorAfterWorkRate"},
+		"Status 399":                  {esstest.FaultPlan{"*": {ErrorRate: 1, Status: new(399)}}, "*.Status"},
+		"Status 600":                  {esstest.FaultPlan{"*": {ErrorRate: 1, Status: new(600)}}, "*.Status"},
+		"Status 0":                    {esstest.FaultPlan{"*": {Status: new(0)}}, "*.Status"},
+		"Status 200":                  {esstest.FaultPlan{"DetachLoadBalancers": {Status: new(200)}}, "DetachLoadBalancers.Status"},
 	}
-	for name, plan := range tests {
+	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			if err := srv.SetFaults(plan); !errors.Is(err, esstest.ErrInvalidState) {
-				t.Errorf("SetFaults = %v, want ErrInvalidState", err)
+			err := srv.SetFaults(tt.plan)
+			if !errors.Is(err, esstest.ErrInvalidState) || !strings.Contains(err.Error(), tt.field) {
+				t.Errorf("SetFaults = %v, want ErrInvalidState naming %s", err, tt.field)
 			}
 		})
+	}
+	if got := srv.Faults(); len(got) != 0 {
+		t.Errorf("plan in force = %v after invalid plans, want none", got)
+	}
+}
+
+func TestFaultErrorAfterWork(t *testing.T) {
+	t.Parallel()
+	srv, clock := newServer(t, esstest.Config{}, group("asg-1", "lb-1", "lb-2", "lb-3"))
+	setFaults(t, srv, esstest.FaultPlan{"DetachLoadBalancers": {ErrorAfterWorkRate: 1}})
+	c := newSDK(t, srv)
+
+	// A sync detach is applied, then answered ServiceUnavailable (the default code).
+	_, err := c.detach("asg-1", false, "sync-tok", "lb-1")
+	wantServerError(t, err, http.StatusServiceUnavailable, "ServiceUnavailable", "after the work was done")
+	if got := lbsOf(t, srv, "asg-1"); !slices.Equal(got, []string{"lb-2", "lb-3"}) {
+		t.Errorf("load balancers = %v, want lb-1 detached before the error", got)
+	}
+	// A call that fails on its own keeps its own error.
+	_, err = c.detach("asg-1", false, "", "lb-x")
+	wantServerError(t, err, http.StatusNotFound, "InvalidLoadBalancerId.NotFound")
+	// An async detach starts its activity, then answers the error.
+	setFaults(t, srv, esstest.FaultPlan{"DetachLoadBalancers": {ErrorAfterWorkRate: 1, ErrorCodes: []string{"InternalError"}}})
+	_, err = c.detach("asg-1", true, "async-tok", "lb-2")
+	wantServerError(t, err, http.StatusInternalServerError, "InternalError")
+
+	st := srv.Stats()
+	want := map[string]int{"ServiceUnavailable": 1, "InvalidLoadBalancerId.NotFound": 1, "InternalError": 1}
+	if got := st.Calls["DetachLoadBalancers"]; !maps.Equal(got, want) || st.DetachesApplied != 1 || st.ActivitiesCreated != 1 {
+		t.Errorf("stats = %+v, want calls %v, 1 detach applied, 1 activity", st, want)
+	}
+
+	// The tokens kept the successes: their retries get them and do nothing more.
+	setFaults(t, srv, nil)
+	c.mustDetach("asg-1", false, "sync-tok", "lb-1") // lb-1 is gone, so only a replay succeeds
+	list, err := c.activities("asg-1", "", 0, 0)
+	if err != nil || len(list.ScalingActivities.ScalingActivity) != 1 {
+		t.Fatalf("activities of asg-1 = %+v, %v; want the one the async detach started", list, err)
+	}
+	started := list.ScalingActivities.ScalingActivity[0].ScalingActivityId
+	if got := c.mustDetach("asg-1", true, "async-tok", "lb-2").ScalingActivityId; got != started {
+		t.Errorf("retry of the async detach answered %s, want %s", got, started)
+	}
+	clock.Advance(esstest.DefaultActivityDuration)
+	if got := lbsOf(t, srv, "asg-1"); !slices.Equal(got, []string{"lb-3"}) {
+		t.Errorf("load balancers = %v, want [lb-3]", got)
+	}
+	if st := srv.Stats(); st.DetachesApplied != 2 || st.ActivitiesCreated != 1 || st.Calls["DetachLoadBalancers"]["OK"] != 2 {
+		t.Errorf("stats = %+v, want 2 detaches applied, 1 activity, 2 OK calls", st)
+	}
+}
+
+func TestFaultLostAnswerWinsOverErrorAfterWork(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, esstest.Config{}, group("asg-1", "lb-1"))
+	setFaults(t, srv, esstest.FaultPlan{"*": {LostAnswerRate: 1, ErrorAfterWorkRate: 1}})
+	_, err := newSDK(t, srv).detach("asg-1", false, "", "lb-1")
+	if err == nil {
+		t.Fatal("detach with a lost answer succeeded")
+	}
+	if _, ok := errors.AsType[*sdkerrors.ServerError](err); ok {
+		t.Fatalf("lost answer gave a server error %v, want a transport error", err)
+	}
+	st := srv.Stats()
+	if got := st.Calls["DetachLoadBalancers"]; !maps.Equal(got, map[string]int{"LostAnswer": 1}) || st.DetachesApplied != 1 {
+		t.Errorf("stats = %+v, want one LostAnswer call and the detach applied", st)
+	}
+}
+
+func TestFaultStatus(t *testing.T) {
+	t.Parallel()
+	srv, _ := newServer(t, esstest.Config{}, group("asg-1", "lb-1", "lb-2"))
+	c := newSDK(t, srv)
+
+	setFaults(t, srv, esstest.FaultPlan{"DescribeScalingGroups": {ErrorRate: 1, ErrorCodes: []string{"Throttling.User"}, Status: new(429)}})
+	_, err := c.groups(0, 0)
+	wantServerError(t, err, http.StatusTooManyRequests, "Throttling.User")
+
+	// Status applies to ErrorAfterWorkRate answers, not to ThrottleQPS ones.
+	setFaults(t, srv, esstest.FaultPlan{"DetachLoadBalancers": {ErrorAfterWorkRate: 1, ThrottleQPS: 1, Status: new(599)}})
+	_, err = c.detach("asg-1", false, "", "lb-1")
+	wantServerError(t, err, 599, "ServiceUnavailable")
+	_, err = c.detach("asg-1", false, "", "lb-2")
+	wantServerError(t, err, http.StatusBadRequest, "Throttling.User")
+	if got := lbsOf(t, srv, "asg-1"); !slices.Equal(got, []string{"lb-2"}) {
+		t.Errorf("load balancers = %v, want [lb-2]", got)
+	}
+
+	// The plan handed out is a copy.
+	plan := srv.Faults()
+	*plan["DetachLoadBalancers"].Status = 400
+	if got := *srv.Faults()["DetachLoadBalancers"].Status; got != 599 {
+		t.Errorf("Status in force = %d after changing a copy, want 599", got)
 	}
 }

@@ -114,13 +114,15 @@ func (e *Emulator) call(w http.ResponseWriter, r *http.Request) outcome {
 		return o
 	}
 	if f.ErrorRate > 0 && e.rng.Float64() < f.ErrorRate {
-		code := f.ErrorCodes[e.rng.IntN(len(f.ErrorCodes))]
-		o.err = newError(code, "The emulator's fault plan answered %s.", code)
+		o.err = f.injectedError(e.rng, "The emulator's fault plan answered %s.")
 		return o
 	}
 	e.settle(now)
 	o.answer, o.err = fn(e, now, p)
 	o.lost = f.LostAnswerRate > 0 && e.rng.Float64() < f.LostAnswerRate
+	if !o.lost && o.err == nil && f.ErrorAfterWorkRate > 0 && e.rng.Float64() < f.ErrorAfterWorkRate {
+		o.err = f.injectedError(e.rng, "The emulator's fault plan answered %s after the work was done.")
+	}
 	return o
 }
 
