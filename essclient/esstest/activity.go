@@ -25,6 +25,7 @@ type Activity struct {
 // the Clock when read; settle applies its effect once the Clock passes end.
 type activity struct {
 	id, groupID   string
+	region        string // the group's, when the activity started
 	kind          *lbAction
 	loadBalancers []string
 	start, end    time.Time
@@ -55,6 +56,7 @@ func newActivity(id string, g *ScalingGroup, kind *lbAction, lbs []string, now t
 	return &activity{
 		id:            id,
 		groupID:       g.ScalingGroupId,
+		region:        g.RegionId,
 		kind:          kind,
 		loadBalancers: lbs,
 		start:         now,

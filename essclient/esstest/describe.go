@@ -123,9 +123,10 @@ func (e *Emulator) describeScalingActivities(now time.Time, p params) (response,
 	if aerr != nil {
 		return nil, aerr
 	}
+	region := p["RegionId"]
 	var candidates []*activity
 	if groupID != "" {
-		if _, aerr := e.lookupGroup(groupID, p["RegionId"]); aerr != nil {
+		if _, aerr := e.lookupGroup(groupID, region); aerr != nil {
 			return nil, aerr
 		}
 		candidates = e.groupActivities[groupID]
@@ -142,6 +143,9 @@ func (e *Emulator) describeScalingActivities(now time.Time, p params) (response,
 	var all []activityJSON
 	for _, a := range slices.Backward(candidates) { // newest first, as ESS lists them
 		if a.start.Before(cutoff) || (len(ids) > 0 && !slices.Contains(ids, a.id)) {
+			continue
+		}
+		if region != "" && a.region != region { // an activity lives in its group's region
 			continue
 		}
 		if v := a.json(now); status == "" || v.StatusCode == status {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/services/ess"
+
 	"essworker/essclient/esstest"
 )
 
@@ -173,4 +175,59 @@ func TestDescribeScalingActivities(t *testing.T) {
 	if _, ok := srv.Activity(made[0]); ok {
 		t.Errorf("Activity(%s) still known after 30 days", made[0])
 	}
+}
+
+// TestDescribeScalingActivitiesRegion shows that an activity is found only in
+// its group's region, by ID as by group.
+func TestDescribeScalingActivitiesRegion(t *testing.T) {
+	t.Parallel()
+	beijing := group("asg-bj", "lb-b")
+	beijing.RegionId = "cn-beijing"
+	srv, _ := newServer(t, esstest.Config{}, group("asg-hz", "lb-h"), beijing)
+	c := newSDK(t, srv)
+
+	req := c.detachReq("asg-bj", true, "", "lb-b")
+	req.RegionId = "cn-beijing"
+	resp, err := c.client.DetachLoadBalancers(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bj := resp.ScalingActivityId
+	hz := c.mustDetach("asg-hz", true, "", "lb-h").ScalingActivityId
+
+	describe := func(region, groupID string) ([]string, error) {
+		req := ess.CreateDescribeScalingActivitiesRequest()
+		c.target(req.RpcRequest)
+		req.RegionId, req.ScalingGroupId = region, groupID
+		req.ScalingActivityId = &[]string{hz, bj}
+		resp, err := c.client.DescribeScalingActivities(req)
+		if err != nil {
+			return nil, err
+		}
+		var got []string
+		for _, a := range resp.ScalingActivities.ScalingActivity {
+			got = append(got, a.ScalingActivityId)
+		}
+		if resp.TotalCount != len(got) {
+			t.Errorf("TotalCount %d, listed %v", resp.TotalCount, got)
+		}
+		return got, nil
+	}
+	tests := []struct {
+		region, group string
+		want          []string
+	}{
+		{"cn-hangzhou", "", []string{hz}},
+		{"cn-beijing", "", []string{bj}},
+		{"cn-shanghai", "", nil},
+		{"cn-beijing", "asg-bj", []string{bj}},
+	}
+	for _, tt := range tests {
+		got, err := describe(tt.region, tt.group)
+		if err != nil || !slices.Equal(got, tt.want) {
+			t.Errorf("by IDs in %s (group %q) = %v, %v; want %v", tt.region, tt.group, got, err, tt.want)
+		}
+	}
+	_, err = describe("cn-hangzhou", "asg-bj")
+	wantServerError(t, err, http.StatusNotFound, "InvalidScalingGroupId.NotFound")
 }

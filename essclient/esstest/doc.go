@@ -26,7 +26,8 @@
 // The actions are DetachLoadBalancers, AttachLoadBalancers,
 // DescribeScalingGroups and DescribeScalingActivities, answered in the shapes
 // the SDK's typed responses decode. Groups live in a region (RegionId); a group
-// of another region is not found. A synchronous detach or attach applies before
+// of another region is not found, nor are its activities, by group or by
+// ScalingActivityId. A synchronous detach or attach applies before
 // it answers. An asynchronous one (Async=true) answers a ScalingActivityId at
 // once; the activity stays InProgress, its Progress rising, for the group's or
 // the Config's ActivityDuration, then ends with the group's ActivityStatusCode:
