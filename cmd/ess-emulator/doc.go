@@ -22,6 +22,7 @@
 // to listen or serve exits 1.
 //
 // Besides the ESS API on "/", it serves the control endpoints under
-// /_emulator/: GET stats, GET/POST faults, GET/POST scaling-groups. See the
-// esstest package documentation.
+// /_emulator/: GET stats, GET/POST faults, GET/POST scaling-groups, POST
+// scaling-groups/{ScalingGroupId}/activities. See the esstest package
+// documentation.
 package main

@@ -172,6 +172,33 @@ func TestProgram(t *testing.T) {
 		t.Errorf("DescribeScalingGroups(asg-new) = %+v, %v", groups, err)
 	}
 
+	// The group's own activity (an hour: it outlasts the test) is listed and
+	// keeps the group busy.
+	var own ess.ScalingActivity
+	if err := json.Unmarshal(postJSON(t, url+"/_emulator/scaling-groups/asg-new/activities", `{"Duration":"1h","Description":"scale-out"}`), &own); err != nil {
+		t.Fatal(err)
+	}
+	areq := ess.CreateDescribeScalingActivitiesRequest()
+	target(areq.RpcRequest)
+	areq.ScalingGroupId = "asg-new"
+	listed, err := client.DescribeScalingActivities(areq)
+	if err != nil || listed.TotalCount != 1 || listed.ScalingActivities.ScalingActivity[0].ScalingActivityId != own.ScalingActivityId ||
+		listed.ScalingActivities.ScalingActivity[0].StatusCode != "InProgress" || listed.ScalingActivities.ScalingActivity[0].Description != "scale-out" {
+		t.Errorf("DescribeScalingActivities(asg-new) = %+v, %v; want the group's own activity %s InProgress", listed, err, own.ScalingActivityId)
+	}
+	dreq := ess.CreateDetachLoadBalancersRequest()
+	target(dreq.RpcRequest)
+	dreq.ScalingGroupId, dreq.LoadBalancer = "asg-new", &[]string{"lb-new"}
+	_, err = client.DetachLoadBalancers(dreq)
+	if !errors.As(err, &se) || se.HttpStatus() != 400 || se.ErrorCode() != "ScalingActivityInProgress" {
+		t.Errorf("detach during the group's own activity: %v, want 400 ScalingActivityInProgress", err)
+	}
+	var after struct{ ActivitiesCreated, GroupActivitiesCreated int }
+	getJSON(t, url+"/_emulator/stats", &after)
+	if after.ActivitiesCreated != 1 || after.GroupActivitiesCreated != 1 {
+		t.Errorf("stats = %+v, want 1 activity of each kind", after)
+	}
+
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -208,17 +235,19 @@ func getJSON(t *testing.T, url string, v any) {
 	}
 }
 
-func postJSON(t *testing.T, url, body string) {
+// postJSON posts body and returns the answer, failing the test unless it is 200.
+func postJSON(t *testing.T, url, body string) []byte {
 	t.Helper()
 	resp, err := http.Post(url, "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("POST %s %s: %d %s", url, body, resp.StatusCode, b)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("POST %s %s: %d %s %v", url, body, resp.StatusCode, b, err)
 	}
+	return b
 }
 
 // TestRunErrors checks bad flags and state in-process: exit 2, with the reason.

@@ -17,21 +17,25 @@ const minuteLayout = "2006-01-02T15:04Z"
 // EndTime is the zero time while the activity is InProgress.
 type Activity struct {
 	ScalingActivityId, ScalingGroupId, StatusCode, StatusMessage string
+	Cause, Description                                           string
 	Progress                                                     int
 	StartTime, EndTime                                           time.Time
 }
 
-// activity is an asynchronous detach or attach. Its status is computed from
-// the Clock when read; settle applies its effect once the Clock passes end.
+// activity is an asynchronous detach or attach, or an activity the group runs
+// for its own reasons (kind nil), which changes nothing. Its status is
+// computed from the Clock when read; settle applies its effect once the Clock
+// passes end.
 type activity struct {
-	id, groupID   string
-	region        string // the group's, when the activity started
-	kind          *lbAction
-	loadBalancers []string
-	start, end    time.Time
-	finalCode     string
-	finalMessage  string
-	settled       bool
+	id, groupID        string
+	region             string // the group's, when the activity started
+	kind               *lbAction
+	loadBalancers      []string
+	cause, description string
+	start, end         time.Time
+	finalCode          string
+	finalMessage       string
+	settled            bool
 }
 
 // defaultStatusMessages are the StatusMessage of a terminal activity whose
@@ -43,27 +47,37 @@ var defaultStatusMessages = map[string]string{
 	StatusRejected:   "The scaling activity was rejected.",
 }
 
-// newActivity starts an activity of group g now.
-func newActivity(id string, g *ScalingGroup, kind *lbAction, lbs []string, now time.Time, defaultDuration time.Duration) *activity {
-	d := time.Duration(g.ActivityDuration)
-	if d <= 0 {
-		d = defaultDuration
-	}
+// newActivity starts a detach or attach activity of group g now.
+func newActivity(g *ScalingGroup, kind *lbAction, lbs []string, now time.Time, defaultDuration time.Duration) *activity {
 	msg := g.ActivityStatusMessage
 	if msg == "" {
 		msg = defaultStatusMessages[g.ActivityStatusCode]
 	}
+	quoted := make([]string, len(lbs))
+	for i, lb := range lbs {
+		quoted[i] = fmt.Sprintf("%q", lb)
+	}
 	return &activity{
-		id:            id,
 		groupID:       g.ScalingGroupId,
 		region:        g.RegionId,
 		kind:          kind,
 		loadBalancers: lbs,
+		cause:         fmt.Sprintf("A user requested to %s load balancers.", kind.verb),
+		description:   fmt.Sprintf("%s load balancers %s.", kind.title, strings.Join(quoted, ", ")),
 		start:         now,
-		end:           now.Add(d),
+		end:           now.Add(activityDuration(g, defaultDuration)),
 		finalCode:     g.ActivityStatusCode,
 		finalMessage:  msg,
 	}
+}
+
+// activityDuration is how long an activity of g runs: the group's
+// ActivityDuration, else defaultDuration (Config.ActivityDuration).
+func activityDuration(g *ScalingGroup, defaultDuration time.Duration) time.Duration {
+	if d := time.Duration(g.ActivityDuration); d > 0 {
+		return d
+	}
+	return defaultDuration
 }
 
 // succeeds reports whether the activity's change takes effect when it ends.
@@ -76,6 +90,8 @@ func (a *activity) view(now time.Time) Activity {
 	v := Activity{
 		ScalingActivityId: a.id,
 		ScalingGroupId:    a.groupID,
+		Cause:             a.cause,
+		Description:       a.description,
 		StartTime:         a.start,
 	}
 	if a.settled {
@@ -107,15 +123,13 @@ type activityJSON struct {
 	ScalingInstanceNumber int    `json:"ScalingInstanceNumber"`
 }
 
-func (a *activity) json(now time.Time) activityJSON {
-	v := a.view(now)
+func (a *activity) json(now time.Time) activityJSON { return a.view(now).json() }
+
+// json is the activity in the shape DescribeScalingActivities lists it.
+func (v Activity) json() activityJSON {
 	end := ""
 	if !v.EndTime.IsZero() {
 		end = v.EndTime.UTC().Format(minuteLayout)
-	}
-	quoted := make([]string, len(a.loadBalancers))
-	for i, lb := range a.loadBalancers {
-		quoted[i] = fmt.Sprintf("%q", lb)
 	}
 	return activityJSON{
 		ScalingActivityId:   v.ScalingActivityId,
@@ -123,8 +137,8 @@ func (a *activity) json(now time.Time) activityJSON {
 		StatusCode:          v.StatusCode,
 		StatusMessage:       v.StatusMessage,
 		Progress:            v.Progress,
-		Cause:               fmt.Sprintf("A user requested to %s load balancers.", a.kind.verb),
-		Description:         fmt.Sprintf("%s load balancers %s.", a.kind.title, strings.Join(quoted, ", ")),
+		Cause:               v.Cause,
+		Description:         v.Description,
 		StartTime:           v.StartTime.UTC().Format(minuteLayout),
 		EndTime:             end,
 		TotalCapacity:       "0",

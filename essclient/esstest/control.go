@@ -1,7 +1,10 @@
 package esstest
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/google/uuid"
@@ -24,6 +27,8 @@ const maxControlBody = 1 << 20
 //	POST /_emulator/faults          replace the FaultPlan ({} clears it)
 //	GET  /_emulator/scaling-groups  every group's current state
 //	POST /_emulator/scaling-groups  add or replace one group
+//	POST /_emulator/scaling-groups/{ScalingGroupId}/activities
+//	                                start a GroupActivity; answers it as DescribeScalingActivities lists it
 //
 // Errors are JSON in ESS's five-field shape, the message naming the field.
 func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
@@ -68,7 +73,49 @@ func (e *Emulator) serveControl(w http.ResponseWriter, r *http.Request) {
 		stored, _ := e.ScalingGroup(g.ScalingGroupId)
 		writeJSON(w, http.StatusOK, "", stored)
 	default:
+		if groupID, ok := groupActivitiesPath(r.URL); ok {
+			e.serveGroupActivities(w, r, groupID)
+			return
+		}
 		controlError(w, http.StatusNotFound, "no emulator endpoint at "+r.URL.Path)
+	}
+}
+
+// groupActivitiesPath returns the group ID of a path
+// /_emulator/scaling-groups/{ScalingGroupId}/activities. The ID is one path
+// segment, percent-decoded, so any ID can be named.
+func groupActivitiesPath(u *url.URL) (string, bool) {
+	rest, ok := strings.CutPrefix(u.EscapedPath(), PathScalingGroups+"/")
+	if !ok {
+		return "", false
+	}
+	escaped, ok := strings.CutSuffix(rest, "/activities")
+	if !ok || escaped == "" || strings.Contains(escaped, "/") {
+		return "", false
+	}
+	id, err := url.PathUnescape(escaped)
+	return id, err == nil
+}
+
+// serveGroupActivities starts an activity of a group for its own reasons.
+func (e *Emulator) serveGroupActivities(w http.ResponseWriter, r *http.Request, groupID string) {
+	if !allow(w, r, http.MethodPost) {
+		return
+	}
+	var ga GroupActivity
+	if err := decodeStrict(http.MaxBytesReader(w, r.Body, maxControlBody), &ga); err != nil {
+		controlError(w, http.StatusBadRequest, "group activity: "+err.Error())
+		return
+	}
+	a, err := e.StartGroupActivity(groupID, ga)
+	switch {
+	case errors.Is(err, ErrGroupNotFound):
+		writeControlError(w, StatusForCode(CodeGroupNotFound), CodeGroupNotFound,
+			fmt.Sprintf("The specified scaling group %q does not exist.", groupID))
+	case err != nil:
+		controlError(w, http.StatusBadRequest, err.Error())
+	default:
+		writeJSON(w, http.StatusOK, "", a.json())
 	}
 }
 
@@ -93,6 +140,11 @@ func controlError(w http.ResponseWriter, status int, message string) {
 	case http.StatusMethodNotAllowed:
 		code = "MethodNotAllowed"
 	}
+	writeControlError(w, status, code, message)
+}
+
+// writeControlError answers code in ESS's error shape.
+func writeControlError(w http.ResponseWriter, status int, code, message string) {
 	requestID := strings.ToUpper(uuid.NewString())
 	writeJSON(w, status, requestID, errorBody{
 		RequestId: requestID,

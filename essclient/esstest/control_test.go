@@ -30,6 +30,9 @@ func TestControlStatsShape(t *testing.T) {
 	c := newSDK(t, srv)
 	c.mustDetach("asg-1", true, "", "lb-1")
 	_, _ = c.detach("asg-1", false, "", "lb-2") // ScalingActivityInProgress
+	if _, err := srv.StartGroupActivity("asg-1", esstest.GroupActivity{}); err != nil {
+		t.Fatal(err)
+	}
 
 	resp, err := http.Get(srv.URL + esstest.PathStats)
 	if err != nil {
@@ -40,7 +43,7 @@ func TestControlStatsShape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"Calls":{"DetachLoadBalancers":{"OK":1,"ScalingActivityInProgress":1}},"ActivitiesCreated":1,"DetachesApplied":0}`
+	want := `{"Calls":{"DetachLoadBalancers":{"OK":1,"ScalingActivityInProgress":1}},"ActivitiesCreated":1,"DetachesApplied":0,"GroupActivitiesCreated":1}`
 	if got := strings.TrimSpace(string(b)); resp.StatusCode != 200 || got != want {
 		t.Errorf("GET /_emulator/stats = %d %s, want %s", resp.StatusCode, got, want)
 	}

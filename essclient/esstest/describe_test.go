@@ -194,12 +194,17 @@ func TestDescribeScalingActivitiesRegion(t *testing.T) {
 	}
 	bj := resp.ScalingActivityId
 	hz := c.mustDetach("asg-hz", true, "", "lb-h").ScalingActivityId
+	own, err := srv.StartGroupActivity("asg-bj", esstest.GroupActivity{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bjOwn := own.ScalingActivityId
 
 	describe := func(region, groupID string) ([]string, error) {
 		req := ess.CreateDescribeScalingActivitiesRequest()
 		c.target(req.RpcRequest)
 		req.RegionId, req.ScalingGroupId = region, groupID
-		req.ScalingActivityId = &[]string{hz, bj}
+		req.ScalingActivityId = &[]string{hz, bj, bjOwn}
 		resp, err := c.client.DescribeScalingActivities(req)
 		if err != nil {
 			return nil, err
@@ -218,9 +223,9 @@ func TestDescribeScalingActivitiesRegion(t *testing.T) {
 		want          []string
 	}{
 		{"cn-hangzhou", "", []string{hz}},
-		{"cn-beijing", "", []string{bj}},
+		{"cn-beijing", "", []string{bjOwn, bj}},
 		{"cn-shanghai", "", nil},
-		{"cn-beijing", "asg-bj", []string{bj}},
+		{"cn-beijing", "asg-bj", []string{bjOwn, bj}},
 	}
 	for _, tt := range tests {
 		got, err := describe(tt.region, tt.group)

@@ -27,14 +27,21 @@
 // DescribeScalingGroups and DescribeScalingActivities, answered in the shapes
 // the SDK's typed responses decode. Groups live in a region (RegionId); a group
 // of another region is not found, nor are its activities, by group or by
-// ScalingActivityId. A synchronous detach or attach applies before
-// it answers. An asynchronous one (Async=true) answers a ScalingActivityId at
-// once; the activity stays InProgress, its Progress rising, for the group's or
-// the Config's ActivityDuration, then ends with the group's ActivityStatusCode:
+// ScalingActivityId. A synchronous detach or attach applies before it answers.
+// An asynchronous one (Async=true) answers a ScalingActivityId at once; the
+// activity stays InProgress, its Progress rising, for the group's or the
+// Config's ActivityDuration, then ends with the group's ActivityStatusCode:
 // Successful and Warning apply the change then, Failed and Rejected do not.
 // Activity state is computed from the Clock when read, so FakeClock.Advance
-// ends an activity without any goroutine or sleep. One activity runs per group
-// at a time; any detach or attach meanwhile gets 400 ScalingActivityInProgress.
+// ends an activity without any goroutine or sleep.
+//
+// A group also runs activities of its own, as real groups run scale-outs and
+// health-check replacements: StartGroupActivity (or POST
+// /_emulator/scaling-groups/{ScalingGroupId}/activities) starts one, listed by
+// DescribeScalingActivities like the others, that ends as its GroupActivity
+// says and changes nothing. A group runs one detach or attach activity at a
+// time and any number of its own; while any of them is InProgress, a detach or
+// attach gets 400 ScalingActivityInProgress.
 //
 // ClientToken: the first successful answer of a token is kept for 24 hours (by
 // the Clock), per action. The same token with the same parameters gets that
@@ -62,11 +69,16 @@
 // Stats counts calls by action and answer code ("OK" on success, "LostAnswer"
 // for a dropped answer), DetachesApplied (detaches that changed a group, when
 // the change happened: at once, or when an activity ended Successful or
-// Warning) and ActivitiesCreated, so a test can prove "applied exactly once".
+// Warning), ActivitiesCreated (by detaches and attaches) and
+// GroupActivitiesCreated (by StartGroupActivity), so a test can prove "applied
+// exactly once".
 //
 // # Control endpoints
 //
 // Under /_emulator/, without signature: GET stats, GET and POST faults, GET and
-// POST scaling-groups (one group in the State file's shape; adds or replaces).
+// POST scaling-groups (one group in the State file's shape; adds or replaces),
+// POST scaling-groups/{ScalingGroupId}/activities (a GroupActivity; answers the
+// activity in the shape DescribeScalingActivities lists it, 404
+// InvalidScalingGroupId.NotFound for an unknown group).
 // cmd/ess-emulator serves the same Emulator as a program.
 package esstest

@@ -26,7 +26,7 @@ type Emulator struct {
 	activities      map[string]*activity
 	activityLog     []*activity            // creation order, for pruning
 	groupActivities map[string][]*activity // by group ID, creation order
-	running         map[string]*activity   // the one unfinished activity of a group
+	running         map[string][]*activity // by group ID: its unfinished activities, creation order
 	activitySeq     int
 	tokens          tokenStore
 	nonces          nonceStore
@@ -49,7 +49,7 @@ func New(cfg Config) *Emulator {
 		groups:          make(map[string]*ScalingGroup),
 		activities:      make(map[string]*activity),
 		groupActivities: make(map[string][]*activity),
-		running:         make(map[string]*activity),
+		running:         make(map[string][]*activity),
 		tokens:          tokenStore{entries: make(map[string]*tokenEntry)},
 		nonces:          nonceStore{seen: make(map[string]time.Time)},
 		faults:          FaultPlan{},
@@ -164,22 +164,38 @@ func (g *ScalingGroup) clone() ScalingGroup {
 // tokens and old activities. The caller holds e.mu.
 func (e *Emulator) settle(now time.Time) {
 	for _, gid := range slices.Sorted(maps.Keys(e.running)) {
-		a := e.running[gid]
-		if now.Before(a.end) {
-			continue
+		running := e.running[gid]
+		kept := running[:0]
+		for _, a := range running {
+			if now.Before(a.end) {
+				kept = append(kept, a)
+				continue
+			}
+			e.finish(a)
 		}
-		a.settled = true
-		delete(e.running, gid)
-		if !a.succeeds() {
-			continue
+		clear(running[len(kept):])
+		if len(kept) == 0 {
+			delete(e.running, gid)
+		} else {
+			e.running[gid] = kept
 		}
-		if g, ok := e.groups[gid]; ok {
-			g.LoadBalancerIds = a.kind.apply(g.LoadBalancerIds, a.loadBalancers)
-		}
-		a.kind.count(&e.stats)
 	}
 	e.tokens.prune(now)
 	e.pruneActivities(now)
+}
+
+// finish ends an activity whose time has come: a detach or attach that
+// succeeds changes its group now; the group's own activities change nothing.
+// The caller holds e.mu.
+func (e *Emulator) finish(a *activity) {
+	a.settled = true
+	if a.kind == nil || !a.succeeds() {
+		return
+	}
+	if g, ok := e.groups[a.groupID]; ok {
+		g.LoadBalancerIds = a.kind.apply(g.LoadBalancerIds, a.loadBalancers)
+	}
+	a.kind.count(&e.stats)
 }
 
 // pruneActivities forgets finished activities older than activityRetention.
@@ -199,16 +215,23 @@ func (e *Emulator) pruneActivities(now time.Time) {
 	}
 }
 
-// startActivity records a new activity of group g. The caller holds e.mu.
+// startActivity starts a detach or attach activity of group g. The caller holds e.mu.
 func (e *Emulator) startActivity(g *ScalingGroup, kind *lbAction, lbs []string, now time.Time) *activity {
-	e.activitySeq++
-	a := newActivity(fmt.Sprintf("asa-emu%017d", e.activitySeq), g, kind, lbs, now, e.cfg.ActivityDuration)
-	e.activities[a.id] = a
-	e.activityLog = append(e.activityLog, a)
-	e.groupActivities[g.ScalingGroupId] = append(e.groupActivities[g.ScalingGroupId], a)
-	e.running[g.ScalingGroupId] = a
+	a := newActivity(g, kind, lbs, now, e.cfg.ActivityDuration)
+	e.addActivity(a)
 	e.stats.ActivitiesCreated++
 	return a
+}
+
+// addActivity gives a its ID and records it as running on its group. The
+// caller holds e.mu.
+func (e *Emulator) addActivity(a *activity) {
+	e.activitySeq++
+	a.id = fmt.Sprintf("asa-emu%017d", e.activitySeq)
+	e.activities[a.id] = a
+	e.activityLog = append(e.activityLog, a)
+	e.groupActivities[a.groupID] = append(e.groupActivities[a.groupID], a)
+	e.running[a.groupID] = append(e.running[a.groupID], a)
 }
 
 // lookupGroup finds a group as ESS does: within the request's region.

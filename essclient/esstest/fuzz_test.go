@@ -85,6 +85,8 @@ func FuzzGatewayRaw(f *testing.F) {
 		{"POST", esstest.PathFaults, "", "application/json", `{"*":{"ErrorRate":2}}`},
 		{"POST", esstest.PathScalingGroups, "", "application/json", `{"ScalingGroupId":"","LoadBalancerIds":[""]}`},
 		{"GET", esstest.PathStats, "", "", ""},
+		{"POST", esstest.PathScalingGroups + "/asg-fuzz/activities", "", "application/json", `{"Duration":"1s","StatusCode":"Failed"}`},
+		{"POST", esstest.PathScalingGroups + "/asg%2Ffuzz/activities", "", "application/json", `{"StatusCode":"InProgress"}`},
 		{"PUT", "/_emulator/nothing", "", "", "{"},
 	}
 	for _, s := range seeds {

@@ -142,8 +142,8 @@ func (k *lbAction) serve(e *Emulator, now time.Time, p params) (response, *apiEr
 	if g.LifecycleState != LifecycleActive {
 		return nil, newError(CodeIncorrectGroupStatus, "The current status of the specified scaling group (%s) does not support this action.", g.LifecycleState)
 	}
-	if a := e.running[g.ScalingGroupId]; a != nil {
-		return nil, newError(CodeActivityInProgress, "A scaling activity (%s) is in progress in the specified scaling group.", a.id)
+	if running := e.running[g.ScalingGroupId]; len(running) > 0 {
+		return nil, newError(CodeActivityInProgress, "A scaling activity (%s) is in progress in the specified scaling group.", running[0].id)
 	}
 	if aerr := k.check(g, req.LoadBalancers); aerr != nil {
 		return nil, aerr

@@ -47,7 +47,7 @@ type ScalingGroup struct {
 	RegionId        string   `json:"RegionId,omitempty"` // default DefaultRegionID
 	LoadBalancerIds []string `json:"LoadBalancerIds"`
 	LifecycleState  string   `json:"LifecycleState,omitempty"` // default "Active"
-	// ActivityStatusCode is how this group's async activities end: "" or "Successful"
+	// ActivityStatusCode is how this group's async detaches and attaches end: "" or "Successful"
 	// (default), "Warning", "Failed", "Rejected". Successful and Warning detach the load
 	// balancers when the activity ends; Failed and Rejected leave them attached.
 	ActivityStatusCode    string `json:"ActivityStatusCode,omitempty"`

@@ -7,6 +7,10 @@ type Stats struct {
 	Calls             map[string]map[string]int `json:"Calls"` // action -> code ("OK" on success) -> count
 	ActivitiesCreated int                       `json:"ActivitiesCreated"`
 	DetachesApplied   int                       `json:"DetachesApplied"` // detach requests that changed a group; token replays not counted
+	// GroupActivitiesCreated counts the activities groups ran for their own
+	// reasons (StartGroupActivity); ActivitiesCreated counts those that
+	// detaches and attaches started.
+	GroupActivitiesCreated int `json:"GroupActivitiesCreated"`
 }
 
 // record counts one answer. The caller holds the emulator's lock.
