@@ -93,3 +93,33 @@ func waitFor(t *testing.T, limit time.Duration, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A group busy with a 20-second activity of its own: the job waits for it
+// without spending an attempt, then detaches.
+func TestBusyGroupOwnActivity(t *testing.T) {
+	t.Parallel()
+	clock := esstest.NewFakeClock(time.Now())
+	p := startPipeline(t, pipelineOptions{emulator: esstest.Config{Clock: clock}})
+	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-own", LoadBalancerIds: []string{"lb-1", "lb-2"}})
+	if _, err := p.emu.StartGroupActivity("asg-own", esstest.GroupActivity{Duration: esstest.Duration(20 * time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	enq, err := tasks.Enqueue(t.Context(), p.client, tasks.DetachPayload{ScalingGroupId: "asg-own", LoadBalancerIds: []string{"lb-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy := func() int { return p.emu.Stats().Calls[esstest.ActionDetachLoadBalancers]["ScalingActivityInProgress"] }
+	waitFor(t, 10*time.Second, func() bool { return busy() >= 2 })
+	clock.Advance(20 * time.Second)
+	infos := p.wait(t, enq)
+	r := result(t, infos[0])
+	if infos[0].State != asynq.TaskStateCompleted || r.Outcome != tasks.OutcomeDetached || r.Attempts != 1 || infos[0].Retried != 0 {
+		t.Fatalf("state %s retried %d result %+v", infos[0].State, infos[0].Retried, r)
+	}
+	if got := p.attached(t, "asg-own"); len(got) != 1 || got[0] != "lb-2" {
+		t.Fatalf("attached %v, want [lb-2]", got)
+	}
+	if s := p.emu.Stats(); s.GroupActivitiesCreated != 1 || s.DetachesApplied != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}

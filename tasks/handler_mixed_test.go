@@ -135,3 +135,46 @@ func TestMixedBatchGivesUpAfterThreeRounds(t *testing.T) {
 		t.Fatalf("%d refused detaches and %d group reads, want 4 and 3", d, g)
 	}
 }
+
+// ESS does the detach of the still-attached load balancers, then answers 503:
+// the retry sends that same call again (ESS replays it) and never reads the
+// group again, which would find nothing attached and report not_attached.
+func TestMixedBatchRetryResendsTheSavedCall(t *testing.T) {
+	t.Parallel()
+	for _, async := range []bool{false, true} {
+		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
+			t.Parallel()
+			p := startPipeline(t, pipelineOptions{emulator: esstest.Config{ActivityDuration: 200 * time.Millisecond}})
+			p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-aw", LoadBalancerIds: []string{"lb-1", "lb-2"}})
+			if err := p.emu.SetFaults(esstest.FaultPlan{esstest.ActionDetachLoadBalancers: {ErrorAfterWorkRate: 1}}); err != nil {
+				t.Fatal(err)
+			}
+			enq, err := tasks.Enqueue(t.Context(), p.client, tasks.DetachPayload{ScalingGroupId: "asg-aw", LoadBalancerIds: []string{"lb-2", "lb-9"}, Async: async})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 10*time.Second, func() bool {
+				return p.emu.Stats().Calls[esstest.ActionDetachLoadBalancers]["ServiceUnavailable"] >= 1
+			})
+			if err := p.emu.SetFaults(esstest.FaultPlan{}); err != nil {
+				t.Fatal(err)
+			}
+			infos := p.wait(t, enq)
+			r := result(t, infos[0])
+			if infos[0].State != asynq.TaskStateCompleted || r.Outcome != tasks.OutcomeDetached ||
+				!slices.Equal(r.DetachedIds, []string{"lb-2"}) || !slices.Equal(r.NotAttachedIds, []string{"lb-9"}) {
+				t.Fatalf("state %s result %+v", infos[0].State, r)
+			}
+			s := p.emu.Stats()
+			if reads := s.Calls[esstest.ActionDescribeScalingGroups]["OK"]; reads != 1 {
+				t.Fatalf("the group was read %d times, want 1", reads)
+			}
+			if s.DetachesApplied != 1 || s.ActivitiesCreated != btoi(async) {
+				t.Fatalf("stats %+v: want one detach applied, %d activities", s, btoi(async))
+			}
+			if got := p.attached(t, "asg-aw"); !slices.Equal(got, []string{"lb-1"}) {
+				t.Fatalf("attached %v, want [lb-1]", got)
+			}
+		})
+	}
+}
