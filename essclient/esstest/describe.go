@@ -66,7 +66,7 @@ type groupsResponse struct {
 func (r groupsResponse) withRequestID(id string) any { r.RequestId = id; return r }
 
 func (e *Emulator) describeScalingGroups(_ time.Time, p params) (response, *apiError) {
-	ids, aerr := p.list("ScalingGroupId", maxDescribeIDs)
+	ids, aerr := p.list(p.listName("ScalingGroupId"), maxDescribeIDs)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -92,6 +92,9 @@ func (e *Emulator) describeScalingGroups(_ time.Time, p params) (response, *apiE
 	var r groupsResponse
 	r.PageNumber, r.PageSize, r.TotalCount = number, size, len(all)
 	r.ScalingGroups.ScalingGroup = pageOf(all, number, size)
+	if p.plainArrays() {
+		return r.plain(), nil
+	}
 	return r, nil
 }
 
@@ -107,7 +110,7 @@ func (r activitiesResponse) withRequestID(id string) any { r.RequestId = id; ret
 var activityStatuses = []string{StatusInProgress, StatusSuccessful, StatusWarning, StatusFailed, StatusRejected}
 
 func (e *Emulator) describeScalingActivities(now time.Time, p params) (response, *apiError) {
-	ids, aerr := p.list("ScalingActivityId", maxDescribeIDs)
+	ids, aerr := p.list(p.listName("ScalingActivityId"), maxDescribeIDs)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -155,5 +158,8 @@ func (e *Emulator) describeScalingActivities(now time.Time, p params) (response,
 	var r activitiesResponse
 	r.PageNumber, r.PageSize, r.TotalCount = number, size, len(all)
 	r.ScalingActivities.ScalingActivity = pageOf(all, number, size)
+	if p.plainArrays() {
+		return r.plain(), nil
+	}
 	return r, nil
 }

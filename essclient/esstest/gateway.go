@@ -166,8 +166,8 @@ func (e *Emulator) authenticate(method string, p params) *apiError {
 	if f := p["Format"]; f != "" && !strings.EqualFold(f, "JSON") {
 		return errInvalid("Format", "the emulator answers JSON only")
 	}
-	if p["Version"] != APIVersion {
-		return errInvalid("Version", "the ESS API version is "+APIVersion)
+	if v := p["Version"]; v != APIVersion && v != APIVersion2022 {
+		return errInvalid("Version", "the ESS API versions are "+APIVersion+" and "+APIVersion2022)
 	}
 	return nil
 }

@@ -84,16 +84,17 @@ func (k *lbAction) parse(p params) (lbRequest, *apiError) {
 	if req.ScalingGroupId == "" {
 		return req, errMissing("ScalingGroupId")
 	}
-	lbs, aerr := p.list("LoadBalancer", MaxLoadBalancersPerGroup)
+	lbName := p.listName("LoadBalancer")
+	lbs, aerr := p.list(lbName, MaxLoadBalancersPerGroup)
 	if aerr != nil {
 		return req, aerr
 	}
 	if len(lbs) == 0 {
-		return req, errMissing("LoadBalancer.1")
+		return req, errMissing(lbName + ".1")
 	}
 	for i, lb := range lbs {
 		if slices.Index(lbs, lb) != i {
-			return req, errInvalid("LoadBalancer", "duplicate load balancer \""+lb+"\"")
+			return req, errInvalid(lbName, "duplicate load balancer \""+lb+"\"")
 		}
 	}
 	req.LoadBalancers = lbs
