@@ -90,12 +90,18 @@ func (e *Emulator) call(w http.ResponseWriter, r *http.Request) outcome {
 	if r.URL.Path != "/" {
 		return outcome{err: newError(CodeInvalidAPI, "The path %q is not an ESS API endpoint.", r.URL.Path)}
 	}
-	p, aerr := parseParams(w, r)
+	p, body, aerr := parseParams(w, r)
 	if aerr != nil {
 		return outcome{err: aerr}
 	}
 	o := outcome{action: p["Action"]}
-	if o.err = e.authenticate(r.Method, p); o.err != nil {
+	if isV3(r) {
+		o.action = r.Header.Get(headerAction)
+		o.err = e.authenticateV3(r, p, body)
+	} else {
+		o.err = e.authenticate(r.Method, p)
+	}
+	if o.err != nil {
 		return o
 	}
 	fn := actions[o.action]
@@ -126,8 +132,8 @@ func (e *Emulator) call(w http.ResponseWriter, r *http.Request) outcome {
 	return o
 }
 
-// authenticate is the gateway: required parameters, access key, signature,
-// timestamp and nonce, in that order.
+// authenticate is the gateway for Signature V1: required parameters, access
+// key, signature, timestamp and nonce, in that order, then Format and Version.
 func (e *Emulator) authenticate(method string, p params) *apiError {
 	for _, name := range requiredParams {
 		if p[name] == "" {
@@ -148,7 +154,17 @@ func (e *Emulator) authenticate(method string, p params) *apiError {
 	if subtle.ConstantTimeCompare([]byte(sign(sts, secret)), []byte(p["Signature"])) != 1 {
 		return newError(CodeSignatureDoesNotMatch, "Specified signature is not matched with our calculation. %s%s", stringToSignPrefix, sts)
 	}
-	ts, err := time.Parse(timestampLayout, p["Timestamp"])
+	if aerr := e.checkFreshness(p["AccessKeyId"], p["Timestamp"], p["SignatureNonce"]); aerr != nil {
+		return aerr
+	}
+	return checkFormatAndVersion(p)
+}
+
+// checkFreshness is the replay protection of both signatures: the request's
+// timestamp within gatewayWindow of now, and its nonce not used by the same
+// access key within that window.
+func (e *Emulator) checkFreshness(accessKeyID, timestamp, nonce string) *apiError {
+	ts, err := time.Parse(timestampLayout, timestamp)
 	if err != nil {
 		return newError(CodeTimestampFormat, "Specified time stamp or date value is not well formatted; use %s in UTC.", timestampLayout)
 	}
@@ -158,11 +174,17 @@ func (e *Emulator) authenticate(method string, p params) *apiError {
 		return newError(CodeTimestampExpired, "Specified time stamp or date value is expired: it is more than 15 minutes from the server time.")
 	}
 	e.mu.Lock()
-	fresh := e.nonces.use(p["AccessKeyId"]+"\x00"+p["SignatureNonce"], now)
+	fresh := e.nonces.use(accessKeyID+"\x00"+nonce, now)
 	e.mu.Unlock()
 	if !fresh {
 		return newError(CodeSignatureNonceUsed, "Specified signature nonce was used already.")
 	}
+	return nil
+}
+
+// checkFormatAndVersion ends both gateways: the answer format, and an API
+// version the emulator speaks.
+func checkFormatAndVersion(p params) *apiError {
 	if f := p["Format"]; f != "" && !strings.EqualFold(f, "JSON") {
 		return errInvalid("Format", "the emulator answers JSON only")
 	}

@@ -1,6 +1,8 @@
 package esstest
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -14,20 +16,28 @@ const maxBodyBytes = 1 << 20
 type params map[string]string
 
 // parseParams merges the query string and, for a form POST, the body. A
-// parameter given more than once is ambiguous to sign, so it is rejected.
-func parseParams(w http.ResponseWriter, r *http.Request) (params, *apiError) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+// parameter given more than once is ambiguous to sign, so it is rejected. It
+// also returns the raw body, whose hash Signature V3 signs.
+func parseParams(w http.ResponseWriter, r *http.Request) (params, []byte, *apiError) {
+	var body []byte
+	if r.Body != nil {
+		var err error
+		if body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes)); err != nil {
+			return nil, nil, newError(CodeInvalidParameter, "The request parameters cannot be parsed: %v.", err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	if err := r.ParseForm(); err != nil {
-		return nil, newError(CodeInvalidParameter, "The request parameters cannot be parsed: %v.", err)
+		return nil, nil, newError(CodeInvalidParameter, "The request parameters cannot be parsed: %v.", err)
 	}
 	p := make(params, len(r.Form))
 	for k, vs := range r.Form {
 		if len(vs) != 1 {
-			return nil, errInvalid(k, "given more than once")
+			return nil, nil, errInvalid(k, "given more than once")
 		}
 		p[k] = vs[0]
 	}
-	return p, nil
+	return p, body, nil
 }
 
 // boolean reads an optional "true"/"false" parameter.

@@ -2,8 +2,8 @@ package esstest
 
 // APIVersion2022 is ESS's newer API version, the one of Alibaba's newer Go SDK
 // (github.com/alibabacloud-go/ess-20220222). The emulator serves it next to
-// APIVersion; the two differ in the names of list parameters and in the shape
-// of the Describe answers.
+// APIVersion, with either signature; the two differ in the names of list
+// parameters and in the shape of the Describe answers.
 //
 // What follows relies on that SDK's public request and response models
 // (client/*_request_model.go and client/*_response_body_model.go of
