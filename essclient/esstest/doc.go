@@ -23,6 +23,24 @@
 // because the SDK stamps requests with the real time; everything else uses
 // Config.Clock.
 //
+// # Signatures and API versions
+//
+// A request with an Authorization header is checked as Signature V3
+// (ACS3-HMAC-SHA256, the default of github.com/alibabacloud-go/ess-20220222
+// and darabonba-openapi), any other as Signature V1, with the same gateway
+// checks and codes. V3 takes Action, Version, timestamp and nonce from the
+// x-acs-action, x-acs-version, x-acs-date and x-acs-signature-nonce headers;
+// it must sign host, every x-acs-* header it sends (x-acs-security-token with
+// STS) and Content-Type when it sends a body, and x-acs-content-sha256 must be
+// the body's SHA-256, else SignatureDoesNotMatch. Either signature may use API
+// version APIVersion (2014-08-28) or APIVersion2022 (2022-02-22); any other is
+// InvalidParameter. APIVersion2022 names lists ScalingGroupIds.N,
+// ScalingActivityIds.N and LoadBalancers.N, and its Describe answers are plain
+// arrays ("ScalingGroups":[...], "LoadBalancerIds":[...]) where APIVersion's
+// are wrapper objects ("ScalingGroups":{"ScalingGroup":[...]}), as each
+// version's SDK models have them. Example_signatureV3 calls the emulator with
+// darabonba-openapi.
+//
 // The actions are DetachLoadBalancers, AttachLoadBalancers,
 // DescribeScalingGroups and DescribeScalingActivities, answered in the shapes
 // the SDK's typed responses decode. Groups live in a region (RegionId); a group
