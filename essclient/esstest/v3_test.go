@@ -132,7 +132,7 @@ func TestV3SDKGatewayErrors(t *testing.T) {
 
 	c = newOpenAPI(t, srv.URL, "NOSUCHKEY", esstest.DefaultAccessKeySecret, "")
 	_, err = callAPI(c, "DescribeScalingGroups", esstest.APIVersion2022, nil)
-	wantSDKError(t, err, http.StatusBadRequest, "InvalidAccessKeyId.NotFound")
+	wantSDKError(t, err, http.StatusNotFound, "InvalidAccessKeyId.NotFound")
 
 	c = newOpenAPI(t, srv.URL, esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, "")
 	_, err = callAPI(c, "DescribeScalingGroups", "2099-01-01", nil)
@@ -240,7 +240,7 @@ func TestV3Gateway(t *testing.T) {
 		{"security token signed", edited(describe, key, secret, setHeader("x-acs-security-token", "sts-token-1")), 200, "", ""},
 
 		{"wrong secret", edited(describe, key, "wrong-secret", nil), 400, "SignatureDoesNotMatch", "server string to sign is:ACS3-HMAC-SHA256\n"},
-		{"unknown access key", edited(describe, "NOSUCHKEY", secret, nil), 400, "InvalidAccessKeyId.NotFound", ""},
+		{"unknown access key", edited(describe, "NOSUCHKEY", secret, nil), 404, "InvalidAccessKeyId.NotFound", ""},
 		{"query changed after signing", after(describe, func(r *http.Request) { r.URL.RawQuery = "PageSize=2" }), 400, "SignatureDoesNotMatch", "server string to sign is:"},
 		{"header changed after signing", after(describe, setHeader("x-acs-version", esstest.APIVersion)), 400, "SignatureDoesNotMatch", "server string to sign is:"},
 		{"body changed after signing", after(withBody, func(r *http.Request) {
