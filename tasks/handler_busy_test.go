@@ -123,3 +123,45 @@ func TestBusyGroupOwnActivity(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 }
+
+// ESS does an async detach, then answers 503: the retry replays the token,
+// follows the same activity, and the group sees one detach.
+func TestErrorAfterWorkCompletesOnce(t *testing.T) {
+	t.Parallel()
+	p := startPipeline(t, pipelineOptions{emulator: esstest.Config{ActivityDuration: 200 * time.Millisecond}})
+	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-ew", LoadBalancerIds: []string{"lb-1", "lb-2"}})
+	if err := p.emu.SetFaults(esstest.FaultPlan{esstest.ActionDetachLoadBalancers: {ErrorAfterWorkRate: 1, ErrorCodes: []string{"InternalError"}}}); err != nil {
+		t.Fatal(err)
+	}
+	enq, err := tasks.Enqueue(t.Context(), p.client, tasks.DetachPayload{ScalingGroupId: "asg-ew", LoadBalancerIds: []string{"lb-1"}, Async: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, func() bool { return p.emu.Stats().Calls[esstest.ActionDetachLoadBalancers]["InternalError"] >= 1 })
+	if err := p.emu.SetFaults(esstest.FaultPlan{}); err != nil {
+		t.Fatal(err)
+	}
+	infos := p.wait(t, enq)
+	if r := result(t, infos[0]); infos[0].State != asynq.TaskStateCompleted || r.Outcome != tasks.OutcomeDetached || r.Attempts < 2 {
+		t.Fatalf("state %s result %+v", infos[0].State, r)
+	}
+	if s := p.emu.Stats(); s.ActivitiesCreated != 1 || s.DetachesApplied != 1 {
+		t.Fatalf("stats %+v: want one activity and one detach applied", s)
+	}
+}
+
+// An STS token that expired and cannot refresh (a fixed one) fails like any
+// retryable error: retried, then archived at the retry limit.
+func TestExpiredSecurityTokenFailsAtMaxRetry(t *testing.T) {
+	t.Parallel()
+	p := startPipeline(t, pipelineOptions{handler: tasks.HandlerConfig{MaxRetry: 2}})
+	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-sts", LoadBalancerIds: []string{"lb-1"}})
+	if err := p.emu.SetFaults(esstest.FaultPlan{esstest.AllActions: {ErrorRate: 1, ErrorCodes: []string{"InvalidSecurityToken.Expired"}}}); err != nil {
+		t.Fatal(err)
+	}
+	infos := p.run(t, tasks.DetachPayload{ScalingGroupId: "asg-sts", LoadBalancerIds: []string{"lb-1"}})
+	r := result(t, infos[0])
+	if infos[0].State != asynq.TaskStateArchived || r.Outcome != tasks.OutcomeFailed || r.ErrorCode != "InvalidSecurityToken.Expired" || r.Attempts != 3 {
+		t.Fatalf("state %s result %+v: want archived failed after 3 attempts", infos[0].State, r)
+	}
+}
