@@ -1,7 +1,9 @@
 // Package tasks is the job contract of essworker: the asynq task that detaches
 // load balancers from an Alibaba Cloud Auto Scaling (ESS) scaling group, its
-// payload, its validation, its constructor and its handler. A producer in
-// another Go service imports this package and nothing else of essworker.
+// payload, its validation, its constructor, the producer API and the result
+// the worker writes. A producer in another Go service imports this package
+// and nothing else of essworker; it pulls in asynq, go-redis and uuid, never
+// the Alibaba SDK. The worker's handler is in internal/detach.
 //
 // # Producing jobs from Go
 //

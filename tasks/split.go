@@ -7,17 +7,29 @@ import (
 	"github.com/google/uuid"
 )
 
-// chunkTokenNamespace is the UUID namespace of the chunk tokens SplitDetach
-// derives. It is part of the contract: changing it would give a re-split
+// SplitNamespace is the UUID namespace of every ClientToken essworker
+// derives from another: the chunk tokens of SplitDetach, the token of a
+// tokenless job's task ID, and the call of a job's still-attached load
+// balancers. It is part of the contract: changing it would give a re-split
 // request new tokens, so a job already queued would be queued again.
-var chunkTokenNamespace = uuid.MustParse("8b0d7f5e-3c52-4f0e-9a51-6d2f1e7c4a90")
+var SplitNamespace = uuid.MustParse("8b0d7f5e-3c52-4f0e-9a51-6d2f1e7c4a90")
+
+// TokenOfTaskID is the ClientToken of a job whose producer set none: its
+// asynq task ID, stable across retries, or a name-based UUID of it when the ID
+// is not a valid token (too long, not ASCII).
+func TokenOfTaskID(taskID string) string {
+	if checkID(taskID, MaxClientTokenLen) == "" {
+		return taskID
+	}
+	return uuid.NewSHA1(SplitNamespace, []byte(taskID)).String()
+}
 
 // ChunkToken returns the ClientToken of chunk i (from 0) of a request whose
 // ClientToken is token: the name-based (SHA-1, version 5) UUID of
 // token + ":" + i in a fixed namespace. Producers in other languages that
 // split requests themselves use the same derivation to stay compatible.
 func ChunkToken(token string, i int) string {
-	return uuid.NewSHA1(chunkTokenNamespace, []byte(token+":"+strconv.Itoa(i))).String()
+	return uuid.NewSHA1(SplitNamespace, []byte(token+":"+strconv.Itoa(i))).String()
 }
 
 // SplitDetach cuts one request into jobs of at most MaxLoadBalancers load

@@ -92,7 +92,7 @@ func TestSplitDetachTokens(t *testing.T) {
 		t.Error("ChunkToken collides on different inputs")
 	}
 	// Pinned: changing the derivation would requeue already queued chunks.
-	if got, want := ChunkToken("req-1", 0), uuid.NewSHA1(chunkTokenNamespace, []byte("req-1:0")).String(); got != want {
+	if got, want := ChunkToken("req-1", 0), uuid.NewSHA1(SplitNamespace, []byte("req-1:0")).String(); got != want {
 		t.Errorf("ChunkToken = %q, want %q", got, want)
 	}
 }

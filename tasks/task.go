@@ -13,6 +13,10 @@ import (
 // TypeDetachLoadBalancers is the asynq task type of a detach job.
 const TypeDetachLoadBalancers = "ess:detach_load_balancers"
 
+// HeaderEnqueuedAt is the task header holding the enqueue time (Unix
+// nanoseconds), from which the worker measures a job's duration.
+const HeaderEnqueuedAt = "essworker-enqueued-at"
+
 // Defaults that NewDetachLoadBalancersTask puts on every task; a caller's
 // asynq options override them.
 const (

@@ -11,6 +11,7 @@ import (
 
 	"essworker/essclient"
 	"essworker/essclient/esstest"
+	"essworker/internal/detach"
 	"essworker/internal/worker"
 	"essworker/tasks"
 )
@@ -28,7 +29,7 @@ const describe = essclient.ActionDescribeScalingActivities
 
 // estimatesKey is the Redis hash where the handler keeps each group's learned
 // activity length (in ms); the report shows it, as it explains the lags.
-const estimatesKey = tasks.DefaultKeyPrefix + "activity-estimates"
+const estimatesKey = detach.DefaultKeyPrefix + "activity-estimates"
 
 // runPolling measures P1 and P2 with an in-process worker: pollGroups groups of
 // pollJobsPerGroup async jobs, every activity of the same length. Then bursts
@@ -133,7 +134,7 @@ func pollSteady(ctx context.Context, env *benchEnv, emu *emulator) (steadyFigure
 	}
 	// A group runs its jobs one after another; each takes about an activity,
 	// a poll interval and a busy snooze.
-	perJob := s.pollActivity + s.pollInterval + 2*tasks.DefaultBusyDelay
+	perJob := s.pollActivity + s.pollInterval + 2*detach.DefaultBusyDelay
 	if _, err := w.log.waitDone(ctx, len(ids), time.Duration(s.pollJobsPerGroup+2)*perJob*2); err != nil {
 		return f, err
 	}

@@ -22,7 +22,7 @@ const (
 	rateSample = 100 * time.Millisecond
 )
 
-const detach = essclient.ActionDetachLoadBalancers
+const actionDetach = essclient.ActionDetachLoadBalancers
 
 // rateSampleAt is the emulator's count of successful detaches at a time.
 type rateSampleAt struct {
@@ -71,7 +71,7 @@ func runRateLimit(ctx context.Context, env *benchEnv) result {
 		for {
 			st := emu.Stats()
 			mu.Lock()
-			samples = append(samples, rateSampleAt{at: time.Now(), ok: calls(st, detach, "OK")})
+			samples = append(samples, rateSampleAt{at: time.Now(), ok: calls(st, actionDetach, "OK")})
 			mu.Unlock()
 			select {
 			case <-stopSampling:
@@ -111,13 +111,13 @@ func runRateLimit(ctx context.Context, env *benchEnv) result {
 	}
 	expected := time.Duration(n/rateQPS) * time.Second
 	err = waitFor(ctx, 3*expected+time.Minute, rateSample, func() (bool, error) {
-		return calls(emu.Stats(), detach, "OK") >= n, nil
+		return calls(emu.Stats(), actionDetach, "OK") >= n, nil
 	})
 	close(stopSampling)
 	<-sampled
 	stopErr := stopAll()
 	if err != nil {
-		return result{err: fmt.Errorf("%d of %d detaches done: %w", calls(emu.Stats(), detach, "OK"), n, err)}
+		return result{err: fmt.Errorf("%d of %d detaches done: %w", calls(emu.Stats(), actionDetach, "OK"), n, err)}
 	}
 	if stopErr != nil {
 		return result{err: stopErr}

@@ -22,7 +22,7 @@ const (
 	// defaultWaitTimeout is --wait-timeout's default: the worker's default bound
 	// on one scaling activity plus room for the detach call, its retries and
 	// the time a job spends queued.
-	defaultWaitTimeout = tasks.DefaultPollTimeout + 5*time.Minute
+	defaultWaitTimeout = worker.DefaultPollTimeout + 5*time.Minute
 )
 
 // redisURLEnv is the environment variable read when --redis-url is not given.

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"essworker/essclient"
+	"essworker/internal/detach"
 	"essworker/tasks"
 )
 
@@ -79,7 +80,7 @@ func New() *Metrics {
 		tasks.OutcomeInvalid, tasks.OutcomeActivityFailed, tasks.OutcomeActivityTimeout} {
 		m.jobs.WithLabelValues(tasks.TypeDetachLoadBalancers, o)
 	}
-	for _, s := range []string{essclient.StatusSuccessful, essclient.StatusWarning, essclient.StatusFailed, essclient.StatusRejected, tasks.ActivityStatusTimeout} {
+	for _, s := range []string{essclient.StatusSuccessful, essclient.StatusWarning, essclient.StatusFailed, essclient.StatusRejected, detach.ActivityStatusTimeout} {
 		m.activities.WithLabelValues(s)
 	}
 	return m
@@ -94,7 +95,7 @@ func (m *Metrics) ObserveRequest(action, code string, d time.Duration) {
 // ObserveRateLimitWait implements essclient.Observer.
 func (m *Metrics) ObserveRateLimitWait(d time.Duration) { m.rateLimitWait.Observe(d.Seconds()) }
 
-// JobFinished implements tasks.Observer.
+// JobFinished implements detach.Observer.
 func (m *Metrics) JobFinished(taskType, outcome string, sinceEnqueue time.Duration) {
 	m.jobs.WithLabelValues(taskType, outcome).Inc()
 	if sinceEnqueue >= 0 {
@@ -102,11 +103,11 @@ func (m *Metrics) JobFinished(taskType, outcome string, sinceEnqueue time.Durati
 	}
 }
 
-// ActivityFinished implements tasks.Observer.
+// ActivityFinished implements detach.Observer.
 func (m *Metrics) ActivityFinished(status string, d time.Duration) {
 	m.activities.WithLabelValues(status).Inc()
 	m.activityDuration.Observe(d.Seconds())
 }
 
-// GroupLeaseContended implements tasks.Observer.
+// GroupLeaseContended implements detach.Observer.
 func (m *Metrics) GroupLeaseContended() { m.leaseContention.Inc() }

@@ -24,7 +24,7 @@ type queueCollector struct {
 
 // RegisterQueues adds per-queue task counts by state and queue latency, read
 // through insp at every scrape, and essworker_activities_in_flight, read by
-// inFlight (tasks.InFlightActivities: fleet-wide, from Redis).
+// inFlight (detach.InFlightActivities: fleet-wide, from Redis).
 func (m *Metrics) RegisterQueues(insp *asynq.Inspector, inFlight func(ctx context.Context) (int64, error)) {
 	m.Registry.MustRegister(&queueCollector{
 		insp:     insp,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"essworker/essclient"
+	"essworker/internal/detach"
 	"essworker/tasks"
 )
 
@@ -22,8 +23,8 @@ const (
 	DefaultRegion          = "cn-hangzhou"
 	DefaultESSQPS          = 10.0
 	DefaultESSTimeout      = essclient.DefaultTimeout
-	DefaultPollInterval    = tasks.DefaultPollInterval
-	DefaultPollTimeout     = tasks.DefaultPollTimeout
+	DefaultPollInterval    = detach.DefaultPollInterval
+	DefaultPollTimeout     = detach.DefaultPollTimeout
 	DefaultMaxRetry        = tasks.DefaultMaxRetry
 	DefaultMetricsAddr     = ":9090"
 	DefaultShutdownTimeout = 30 * time.Second

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"essworker/essclient"
+	"essworker/internal/detach"
 	"essworker/internal/metrics"
 	"essworker/internal/ratelimit"
 	"essworker/tasks"
@@ -98,7 +99,7 @@ func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues 
 		w.ess.Close()
 		return err
 	}
-	h, err := tasks.NewHandler(tasks.HandlerConfig{
+	h, err := detach.NewHandler(detach.Config{
 		ESS:               w.ess,
 		Redis:             w.rdb,
 		PollInterval:      cfg.PollInterval,
@@ -111,22 +112,20 @@ func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues 
 	if err != nil {
 		return err
 	}
-	w.server = asynq.NewServer(redisOpt, asynq.Config{
+	w.server = asynq.NewServer(redisOpt, h.ServerConfig(asynq.Config{
 		Concurrency:              cfg.Concurrency,
 		Queues:                   queues,
-		IsFailure:                tasks.IsFailure,
-		RetryDelayFunc:           h.RetryDelay,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
 		DelayedTaskCheckInterval: cfg.DelayedCheck,
 		TaskCheckInterval:        idleCheck,
 		Logger:                   asynqLogger{w.log},
 		LogLevel:                 asynqLevel(cfg.LogLevel),
-	})
+	}))
 	w.mux = asynq.NewServeMux()
 	w.mux.Handle(tasks.TypeDetachLoadBalancers, h)
 	w.insp = asynq.NewInspector(redisOpt)
 	w.metrics.RegisterQueues(w.insp, func(ctx context.Context) (int64, error) {
-		return tasks.InFlightActivities(ctx, w.rdb, tasks.DefaultKeyPrefix, cfg.PollTimeout+time.Hour)
+		return detach.InFlightActivities(ctx, w.rdb, detach.DefaultKeyPrefix, cfg.PollTimeout+time.Hour)
 	})
 	w.listener, err = net.Listen("tcp", cfg.MetricsAddr)
 	if err != nil {

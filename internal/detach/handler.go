@@ -1,4 +1,4 @@
-package tasks
+package detach
 
 import (
 	"context"
@@ -10,22 +10,18 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"essworker/essclient"
+	"essworker/tasks"
 )
 
-// HeaderEnqueuedAt is the task header holding the enqueue time (Unix nanoseconds),
-// from which the handler measures a job's duration.
-const HeaderEnqueuedAt = "essworker-enqueued-at"
-
 // Handler runs detach jobs: one task is one DetachLoadBalancers request, from the
-// call to its final answer. Register it for TypeDetachLoadBalancers, and give the
-// asynq server IsFailure and h.RetryDelay, or a waiting job counts as failing.
+// call to its final answer. Register it for tasks.TypeDetachLoadBalancers on an
+// asynq server whose Config comes from ServerConfig.
 type Handler struct {
-	cfg       HandlerConfig
+	cfg       Config
 	leases    groupLeases
 	records   activityRecords
 	estimates activityEstimates
@@ -33,7 +29,7 @@ type Handler struct {
 }
 
 // NewHandler checks cfg and returns a handler.
-func NewHandler(cfg HandlerConfig) (*Handler, error) {
+func NewHandler(cfg Config) (*Handler, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -53,7 +49,7 @@ func NewHandler(cfg HandlerConfig) (*Handler, error) {
 type job struct {
 	task    *asynq.Task
 	taskID  string
-	payload DetachPayload
+	payload tasks.DetachPayload
 	token   string
 	log     *slog.Logger
 	leased  bool
@@ -73,14 +69,14 @@ type job struct {
 func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	taskID, _ := asynq.GetTaskID(ctx)
 	j := &job{task: t, taskID: taskID, log: h.cfg.Logger.With("task_id", taskID)}
-	p, err := DecodeDetachPayload(t.Payload())
+	p, err := tasks.DecodeDetachPayload(t.Payload())
 	if err != nil {
-		return h.finish(ctx, j, DetachResult{Outcome: OutcomeInvalid, ErrorCode: "InvalidPayload", ErrorMessage: err.Error()}, err)
+		return h.finish(ctx, j, tasks.DetachResult{Outcome: tasks.OutcomeInvalid, ErrorCode: "InvalidPayload", ErrorMessage: err.Error()}, err)
 	}
 	j.payload = p
 	j.token = p.ClientToken
 	if j.token == "" {
-		j.token = tokenOfTaskID(taskID)
+		j.token = tasks.TokenOfTaskID(taskID)
 	}
 	j.log = j.log.With("client_token", j.token, "group", p.ScalingGroupId)
 
@@ -140,7 +136,7 @@ func (h *Handler) send(ctx context.Context, j *job, c pendingCall) error {
 	j.log = j.log.With("request_id", res.RequestID)
 	requestIDs := append(slices.Clone(c.RequestIds), res.RequestID)
 	if !p.Async || res.ScalingActivityID == "" {
-		return h.detached(ctx, j, DetachResult{RequestIds: requestIDs, DetachedIds: c.LoadBalancerIds, NotAttachedIds: c.NotAttachedIds})
+		return h.detached(ctx, j, tasks.DetachResult{RequestIds: requestIDs, DetachedIds: c.LoadBalancerIds, NotAttachedIds: c.NotAttachedIds})
 	}
 	estimate, err := estimateResult(j.estimate)
 	if err != nil {
@@ -170,12 +166,12 @@ func (h *Handler) send(ctx context.Context, j *job, c pendingCall) error {
 // detached finishes a job whose call detached res.DetachedIds. Under
 // StrictNotAttached a job that also found some absent is archived, its
 // outcome not_attached and DetachedIds saying what it did.
-func (h *Handler) detached(ctx context.Context, j *job, res DetachResult) error {
-	res.Outcome = OutcomeDetached
+func (h *Handler) detached(ctx context.Context, j *job, res tasks.DetachResult) error {
+	res.Outcome = tasks.OutcomeDetached
 	if len(res.NotAttachedIds) == 0 || !h.cfg.StrictNotAttached {
 		return h.finish(ctx, j, res, nil)
 	}
-	res.Outcome = OutcomeNotAttached
+	res.Outcome = tasks.OutcomeNotAttached
 	return h.finish(ctx, j, res, fmt.Errorf("load balancers %v are not attached to scaling group %s (detached %v)",
 		res.NotAttachedIds, j.payload.ScalingGroupId, res.DetachedIds))
 }
@@ -183,7 +179,7 @@ func (h *Handler) detached(ctx context.Context, j *job, res DetachResult) error 
 func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord, l look) error {
 	j.polling = true
 	j.log = j.log.With("activity_id", rec.ScalingActivityId)
-	base := DetachResult{
+	base := tasks.DetachResult{
 		ScalingActivityId: rec.ScalingActivityId,
 		RequestIds:        append(slices.Clone(rec.EarlierRequestIds), rec.DetachRequestId),
 		NotAttachedIds:    rec.NotAttachedIds,
@@ -203,7 +199,7 @@ func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord, l look) 
 		// A fresh activity may not be listed yet; either way the wait is bounded.
 		if waited >= h.cfg.PollTimeout {
 			h.cfg.Observer.ActivityFinished(ActivityStatusTimeout, waited)
-			base.Outcome = OutcomeActivityTimeout
+			base.Outcome = tasks.OutcomeActivityTimeout
 			base.RequestIds = append(base.RequestIds, out.RequestID)
 			if act != nil {
 				base.StatusCode, base.StatusMessage = act.StatusCode, act.StatusMessage
@@ -229,7 +225,7 @@ func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord, l look) 
 		}
 		return h.detached(ctx, j, base)
 	default:
-		base.Outcome = OutcomeActivityFailed
+		base.Outcome = tasks.OutcomeActivityFailed
 		return h.finish(ctx, j, base, fmt.Errorf("scaling activity %s ended %s: %s", rec.ScalingActivityId, act.StatusCode, act.StatusMessage))
 	}
 }
@@ -254,7 +250,7 @@ func (h *Handler) essFailed(ctx context.Context, j *job, err error) error {
 	case essclient.ClassNotAttached:
 		return h.notAttached(ctx, j, e)
 	case essclient.ClassPermanent:
-		res := DetachResult{Outcome: OutcomeFailed, ErrorCode: e.Code, ErrorMessage: e.Message, NotAttachedIds: j.sent.NotAttachedIds}
+		res := tasks.DetachResult{Outcome: tasks.OutcomeFailed, ErrorCode: e.Code, ErrorMessage: e.Message, NotAttachedIds: j.sent.NotAttachedIds}
 		res.RequestIds = slices.Clone(j.sent.RequestIds)
 		if e.RequestID != "" {
 			res.RequestIds = append(res.RequestIds, e.RequestID)
@@ -274,7 +270,7 @@ func (h *Handler) fail(ctx context.Context, j *job, err error) error {
 	if n < limit || ctx.Err() != nil {
 		return err
 	}
-	res := DetachResult{Outcome: OutcomeFailed, ErrorMessage: err.Error()}
+	res := tasks.DetachResult{Outcome: tasks.OutcomeFailed, ErrorMessage: err.Error()}
 	var e *essclient.Error
 	if errors.As(err, &e) {
 		res.ErrorCode, res.ErrorMessage = e.Code, e.Message
@@ -287,7 +283,7 @@ func (h *Handler) fail(ctx context.Context, j *job, err error) error {
 
 // finish records the job's final answer, frees its group, and tells asynq to
 // complete (cause nil) or archive it.
-func (h *Handler) finish(ctx context.Context, j *job, res DetachResult, cause error) error {
+func (h *Handler) finish(ctx context.Context, j *job, res tasks.DetachResult, cause error) error {
 	p := j.payload
 	res.ClientToken, res.RegionId, res.ScalingGroupId = j.token, p.RegionId, p.ScalingGroupId
 	res.LoadBalancerIds, res.Async = p.LoadBalancerIds, p.Async
@@ -330,18 +326,8 @@ func (h *Handler) finish(ctx context.Context, j *job, res DetachResult, cause er
 	return nil
 }
 
-// tokenOfTaskID is the ClientToken of a job whose producer set none: its task
-// ID, stable across retries, or a name-based UUID of it when the ID is not a
-// valid token (too long, not ASCII).
-func tokenOfTaskID(taskID string) string {
-	if checkID(taskID, MaxClientTokenLen) == "" {
-		return taskID
-	}
-	return uuid.NewSHA1(chunkTokenNamespace, []byte(taskID)).String()
-}
-
 func sinceEnqueue(t *asynq.Task) time.Duration {
-	ns, err := strconv.ParseInt(t.Headers()[HeaderEnqueuedAt], 10, 64)
+	ns, err := strconv.ParseInt(t.Headers()[tasks.HeaderEnqueuedAt], 10, 64)
 	if err != nil {
 		return -1
 	}

@@ -1,4 +1,4 @@
-package tasks
+package detach
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"essworker/essclient"
+	"essworker/tasks"
 )
 
 // busy handles a group that cannot take the call now (an activity of its own
@@ -23,7 +24,7 @@ func (h *Handler) busy(ctx context.Context, j *job, e *essclient.Error) error {
 		j.busySince = now
 	}
 	if waited := now.Sub(j.busySince); waited >= h.cfg.PollTimeout {
-		res := DetachResult{Outcome: OutcomeFailed, ErrorCode: e.Code, NotAttachedIds: j.sent.NotAttachedIds,
+		res := tasks.DetachResult{Outcome: tasks.OutcomeFailed, ErrorCode: e.Code, NotAttachedIds: j.sent.NotAttachedIds,
 			ErrorMessage: fmt.Sprintf("scaling group %s stayed busy for %v: %s", j.payload.ScalingGroupId, waited.Round(time.Second), e.Message)}
 		if e.RequestID != "" {
 			res.RequestIds = []string{e.RequestID}

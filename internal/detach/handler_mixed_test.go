@@ -1,4 +1,4 @@
-package tasks_test
+package detach_test
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 
 	"essworker/essclient"
 	"essworker/essclient/esstest"
+	"essworker/internal/detach"
 	"essworker/tasks"
 )
 
@@ -60,7 +61,7 @@ func btoi(b bool) int {
 // balancers, then is archived not_attached, its result saying what it did.
 func TestMixedBatchStrict(t *testing.T) {
 	t.Parallel()
-	p := startPipeline(t, pipelineOptions{handler: tasks.HandlerConfig{StrictNotAttached: true}})
+	p := startPipeline(t, pipelineOptions{handler: detach.Config{StrictNotAttached: true}})
 	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-ms", LoadBalancerIds: []string{"lb-1", "lb-2"}})
 	infos := p.run(t, tasks.DetachPayload{ScalingGroupId: "asg-ms", LoadBalancerIds: []string{"lb-2", "lb-9"}})
 	r := result(t, infos[0])

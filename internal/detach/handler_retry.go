@@ -1,4 +1,4 @@
-package tasks
+package detach
 
 import (
 	"errors"
@@ -27,6 +27,16 @@ type archiveError struct{ cause error }
 
 func (e *archiveError) Error() string   { return e.cause.Error() }
 func (e *archiveError) Unwrap() []error { return []error{e.cause, asynq.SkipRetry} }
+
+// ServerConfig returns cfg with what the asynq server that runs the handler
+// needs: IsFailure, so a snooze is not a failure, and RetryDelayFunc, so a
+// snooze waits its own delay. Without them a waiting job counts as failing
+// and comes back at asynq's backoff.
+func (h *Handler) ServerConfig(cfg asynq.Config) asynq.Config {
+	cfg.IsFailure = IsFailure
+	cfg.RetryDelayFunc = h.RetryDelay
+	return cfg
+}
 
 // IsFailure is the asynq.Config IsFailure function for servers running the
 // handler: a snooze is not a failure.

@@ -1,4 +1,4 @@
-package tasks
+package detach
 
 import (
 	"errors"
@@ -10,9 +10,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"essworker/essclient"
+	"essworker/tasks"
 )
 
-// Defaults of HandlerConfig.
+// Defaults of Config.
 const (
 	DefaultPollInterval = 5 * time.Second
 	DefaultPollTimeout  = 30 * time.Minute
@@ -24,8 +25,8 @@ const (
 	DefaultKeyPrefix    = "essworker:"
 )
 
-// HandlerConfig configures NewHandler. Zero durations take their defaults.
-type HandlerConfig struct {
+// Config configures NewHandler. Zero durations take their defaults.
+type Config struct {
 	// ESS is the ESS boundary. Required.
 	ESS essclient.API
 	// Redis holds the group leases and the activity records. Required; use the
@@ -59,7 +60,7 @@ type HandlerConfig struct {
 	// ThrottleBase replaces RetryBase after a Throttling answer. Default DefaultThrottleBase.
 	ThrottleBase time.Duration
 	// MaxRetry caps the failed attempts of a job, below the task's own MaxRetry
-	// when lower; snoozes are not attempts. Default DefaultMaxRetry.
+	// when lower; snoozes are not attempts. Default tasks.DefaultMaxRetry.
 	MaxRetry int
 	// StrictNotAttached archives a job whose load balancer is not attached to the
 	// group, instead of completing it with outcome not_attached. Default false.
@@ -94,12 +95,12 @@ func (nopObserver) JobFinished(string, string, time.Duration) {}
 func (nopObserver) ActivityFinished(string, time.Duration)    {}
 func (nopObserver) GroupLeaseContended()                      {}
 
-func (c HandlerConfig) withDefaults() (HandlerConfig, error) {
+func (c Config) withDefaults() (Config, error) {
 	if c.ESS == nil {
-		return c, errors.New("tasks: HandlerConfig.ESS is required")
+		return c, errors.New("detach: Config.ESS is required")
 	}
 	if c.Redis == nil {
-		return c, errors.New("tasks: HandlerConfig.Redis is required")
+		return c, errors.New("detach: Config.Redis is required")
 	}
 	durations := []struct {
 		name string
@@ -119,19 +120,19 @@ func (c HandlerConfig) withDefaults() (HandlerConfig, error) {
 	for _, d := range durations {
 		switch {
 		case *d.v < 0:
-			return c, fmt.Errorf("tasks: HandlerConfig.%s must not be negative (got %v)", d.name, *d.v)
+			return c, fmt.Errorf("detach: Config.%s must not be negative (got %v)", d.name, *d.v)
 		case *d.v == 0:
 			*d.v = d.def
 		}
 	}
 	switch {
 	case c.MaxRetry < 0:
-		return c, fmt.Errorf("tasks: HandlerConfig.MaxRetry must not be negative (got %d)", c.MaxRetry)
+		return c, fmt.Errorf("detach: Config.MaxRetry must not be negative (got %d)", c.MaxRetry)
 	case c.MaxRetry == 0:
-		c.MaxRetry = DefaultMaxRetry
+		c.MaxRetry = tasks.DefaultMaxRetry
 	}
 	if c.LeaseTTL <= c.PollInterval {
-		return c, fmt.Errorf("tasks: HandlerConfig.LeaseTTL (%v) must exceed PollInterval (%v)", c.LeaseTTL, c.PollInterval)
+		return c, fmt.Errorf("detach: Config.LeaseTTL (%v) must exceed PollInterval (%v)", c.LeaseTTL, c.PollInterval)
 	}
 	if c.KeyPrefix == "" {
 		c.KeyPrefix = DefaultKeyPrefix

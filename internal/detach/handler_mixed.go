@@ -1,4 +1,4 @@
-package tasks
+package detach
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"essworker/essclient"
+	"essworker/tasks"
 )
 
 // maxMixedRounds bounds how often a job reads its group again when the call
@@ -43,7 +44,7 @@ func (h *Handler) notAttached(ctx context.Context, j *job, e *essclient.Error) e
 	case c.Round == 0 && len(c.LoadBalancerIds) == 1:
 		return h.noneAttached(ctx, j, e, requestIDs)
 	case c.Round >= maxMixedRounds:
-		res := DetachResult{Outcome: OutcomeFailed, ErrorCode: e.Code, RequestIds: requestIDs, NotAttachedIds: c.NotAttachedIds,
+		res := tasks.DetachResult{Outcome: tasks.OutcomeFailed, ErrorCode: e.Code, RequestIds: requestIDs, NotAttachedIds: c.NotAttachedIds,
 			ErrorMessage: fmt.Sprintf("load balancers left the group while it was read %d times: %s", maxMixedRounds, e.Message)}
 		return h.finish(ctx, j, res, e)
 	}
@@ -61,7 +62,7 @@ func (h *Handler) mixed(ctx context.Context, j *job, round int, notFound *esscli
 	requestIDs = append(requestIDs, out.RequestID)
 	i := slices.IndexFunc(out.ScalingGroups, func(g essclient.ScalingGroup) bool { return g.ScalingGroupID == p.ScalingGroupId })
 	if i < 0 {
-		res := DetachResult{Outcome: OutcomeFailed, ErrorCode: codeGroupNotFound, RequestIds: requestIDs,
+		res := tasks.DetachResult{Outcome: tasks.OutcomeFailed, ErrorCode: codeGroupNotFound, RequestIds: requestIDs,
 			ErrorMessage: "scaling group " + p.ScalingGroupId + " is not listed by DescribeScalingGroups"}
 		return h.finish(ctx, j, res, fmt.Errorf("%s: %s", res.ErrorCode, res.ErrorMessage))
 	}
@@ -87,7 +88,7 @@ func (h *Handler) mixed(ctx context.Context, j *job, round int, notFound *esscli
 // noneAttached ends a job none of whose load balancers is attached: the
 // desired state holds (archived under StrictNotAttached).
 func (h *Handler) noneAttached(ctx context.Context, j *job, e *essclient.Error, requestIDs []string) error {
-	res := DetachResult{Outcome: OutcomeNotAttached, ErrorCode: e.Code, ErrorMessage: e.Message,
+	res := tasks.DetachResult{Outcome: tasks.OutcomeNotAttached, ErrorCode: e.Code, ErrorMessage: e.Message,
 		RequestIds: requestIDs, NotAttachedIds: j.payload.LoadBalancerIds}
 	if h.cfg.StrictNotAttached {
 		return h.finish(ctx, j, res, e)
@@ -116,5 +117,5 @@ func partition(ids, group []string) (attached, absent []string) {
 // balancers: a name-based UUID of the job's token and the sorted IDs, so any
 // attempt that chooses the same IDs sends the same call.
 func attachedToken(token string, sortedIDs []string) string {
-	return uuid.NewSHA1(chunkTokenNamespace, []byte(token+":attached:"+strings.Join(sortedIDs, ","))).String()
+	return uuid.NewSHA1(tasks.SplitNamespace, []byte(token+":attached:"+strings.Join(sortedIDs, ","))).String()
 }

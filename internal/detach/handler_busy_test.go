@@ -1,4 +1,4 @@
-package tasks_test
+package detach_test
 
 import (
 	"strings"
@@ -8,6 +8,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"essworker/essclient/esstest"
+	"essworker/internal/detach"
 	"essworker/tasks"
 )
 
@@ -18,7 +19,7 @@ func TestBusyWaitIsBounded(t *testing.T) {
 	for _, code := range []string{"ScalingActivityInProgress", "IncorrectScalingGroupStatus", "InvalidOperation.Conflict"} {
 		t.Run(code, func(t *testing.T) {
 			t.Parallel()
-			p := startPipeline(t, pipelineOptions{handler: tasks.HandlerConfig{PollTimeout: time.Second, MaxRetry: 1}})
+			p := startPipeline(t, pipelineOptions{handler: detach.Config{PollTimeout: time.Second, MaxRetry: 1}})
 			p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-b", LoadBalancerIds: []string{"lb-1"}})
 			if err := p.emu.SetFaults(esstest.FaultPlan{esstest.ActionDetachLoadBalancers: {ErrorRate: 1, ErrorCodes: []string{code}}}); err != nil {
 				t.Fatal(err)
@@ -49,7 +50,7 @@ func TestBusyWaitIsBounded(t *testing.T) {
 func TestBusyWaitRestartsAfterAnotherAnswer(t *testing.T) {
 	t.Parallel()
 	const bound = 3 * time.Second
-	p := startPipeline(t, pipelineOptions{handler: tasks.HandlerConfig{PollTimeout: bound}})
+	p := startPipeline(t, pipelineOptions{handler: detach.Config{PollTimeout: bound}})
 	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-br", LoadBalancerIds: []string{"lb-1"}})
 	setPlan := func(code string) {
 		t.Helper()
@@ -154,7 +155,7 @@ func TestErrorAfterWorkCompletesOnce(t *testing.T) {
 // retryable error: retried, then archived at the retry limit.
 func TestExpiredSecurityTokenFailsAtMaxRetry(t *testing.T) {
 	t.Parallel()
-	p := startPipeline(t, pipelineOptions{handler: tasks.HandlerConfig{MaxRetry: 2}})
+	p := startPipeline(t, pipelineOptions{handler: detach.Config{MaxRetry: 2}})
 	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-sts", LoadBalancerIds: []string{"lb-1"}})
 	if err := p.emu.SetFaults(esstest.FaultPlan{esstest.AllActions: {ErrorRate: 1, ErrorCodes: []string{"InvalidSecurityToken.Expired"}}}); err != nil {
 		t.Fatal(err)

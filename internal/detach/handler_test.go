@@ -1,4 +1,4 @@
-package tasks_test
+package detach_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"essworker/essclient"
 	"essworker/essclient/esstest"
+	"essworker/internal/detach"
 	"essworker/internal/redistest"
 	"essworker/tasks"
 )
@@ -29,7 +30,7 @@ type pipeline struct {
 }
 
 type pipelineOptions struct {
-	handler  tasks.HandlerConfig // ESS, Redis and Observer are filled in
+	handler  detach.Config // ESS, Redis and Observer are filled in
 	emulator esstest.Config
 	workers  int // asynq servers on the same Redis; default 1
 }
@@ -58,18 +59,16 @@ func startPipeline(t *testing.T, o pipelineOptions) *pipeline {
 	setDefault(&hc.RetryBase, 50*time.Millisecond)
 	setDefault(&hc.RetryCap, 300*time.Millisecond)
 	setDefault(&hc.ThrottleBase, 100*time.Millisecond)
-	h, err := tasks.NewHandler(hc)
+	h, err := detach.NewHandler(hc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range max(o.workers, 1) {
-		srv := asynq.NewServer(redisOpt, asynq.Config{
+		srv := asynq.NewServer(redisOpt, h.ServerConfig(asynq.Config{
 			Concurrency:              4,
-			IsFailure:                tasks.IsFailure,
-			RetryDelayFunc:           h.RetryDelay,
 			DelayedTaskCheckInterval: 100 * time.Millisecond,
 			LogLevel:                 asynq.FatalLevel,
-		})
+		}))
 		mux := asynq.NewServeMux()
 		mux.Handle(tasks.TypeDetachLoadBalancers, h)
 		if err := srv.Start(mux); err != nil {
@@ -139,7 +138,7 @@ func (p *pipeline) attached(t *testing.T, group string) []string {
 	return g.LoadBalancerIds
 }
 
-// recorder is a tasks.Observer that keeps what it was told.
+// recorder is a detach.Observer that keeps what it was told.
 type recorder struct {
 	mu         sync.Mutex
 	outcomes   []string
@@ -248,7 +247,7 @@ func TestNotAttached(t *testing.T) {
 	for _, strict := range []bool{false, true} {
 		t.Run(fmt.Sprintf("strict=%v", strict), func(t *testing.T) {
 			t.Parallel()
-			p := startPipeline(t, pipelineOptions{handler: tasks.HandlerConfig{StrictNotAttached: strict}})
+			p := startPipeline(t, pipelineOptions{handler: detach.Config{StrictNotAttached: strict}})
 			p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-n", LoadBalancerIds: []string{"lb-1"}})
 			infos := p.run(t, tasks.DetachPayload{ScalingGroupId: "asg-n", LoadBalancerIds: []string{"lb-gone"}})
 			want := asynq.TaskStateCompleted
@@ -421,7 +420,7 @@ func TestActivityEndings(t *testing.T) {
 
 func TestWaitBoundArchives(t *testing.T) {
 	t.Parallel()
-	p := startPipeline(t, pipelineOptions{handler: tasks.HandlerConfig{PollTimeout: 1500 * time.Millisecond}})
+	p := startPipeline(t, pipelineOptions{handler: detach.Config{PollTimeout: 1500 * time.Millisecond}})
 	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-w", LoadBalancerIds: []string{"lb-1"},
 		ActivityDuration: esstest.Duration(1000 * time.Hour)})
 	infos := p.run(t, tasks.DetachPayload{ScalingGroupId: "asg-w", LoadBalancerIds: []string{"lb-1"}, Async: true})
@@ -453,12 +452,12 @@ func TestRestartedWorkerResumesPolling(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(ess.Close)
-		h, err := tasks.NewHandler(tasks.HandlerConfig{ESS: ess, Redis: rs.Client(t), PollInterval: 300 * time.Millisecond})
+		h, err := detach.NewHandler(detach.Config{ESS: ess, Redis: rs.Client(t), PollInterval: 300 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv := asynq.NewServer(redisOpt, asynq.Config{Concurrency: 2, IsFailure: tasks.IsFailure, RetryDelayFunc: h.RetryDelay,
-			DelayedTaskCheckInterval: 100 * time.Millisecond, LogLevel: asynq.FatalLevel})
+		srv := asynq.NewServer(redisOpt, h.ServerConfig(asynq.Config{Concurrency: 2,
+			DelayedTaskCheckInterval: 100 * time.Millisecond, LogLevel: asynq.FatalLevel}))
 		mux := asynq.NewServeMux()
 		mux.Handle(tasks.TypeDetachLoadBalancers, h)
 		if err := srv.Start(mux); err != nil {
@@ -500,7 +499,7 @@ func TestRestartedWorkerResumesPolling(t *testing.T) {
 
 func TestIsFailureAndRetryDelay(t *testing.T) {
 	t.Parallel()
-	h, err := tasks.NewHandler(tasks.HandlerConfig{ESS: &essclient.Client{}, Redis: redistest.Start(t, redistest.Options{}).Client(t),
+	h, err := detach.NewHandler(detach.Config{ESS: &essclient.Client{}, Redis: redistest.Start(t, redistest.Options{}).Client(t),
 		RetryBase: time.Second, RetryCap: 8 * time.Second, ThrottleBase: 4 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -524,7 +523,7 @@ func TestIsFailureAndRetryDelay(t *testing.T) {
 				t.Fatalf("RetryDelay(%d, %v) = %v, want in [%v, %v]", c.n, c.err, d, c.min, c.max)
 			}
 		}
-		if !tasks.IsFailure(c.err) {
+		if !detach.IsFailure(c.err) {
 			t.Fatalf("IsFailure(%v) = false", c.err)
 		}
 	}
@@ -570,7 +569,7 @@ func TestInFlightActivities(t *testing.T) {
 	}
 	rdb := p.redis.Client(t)
 	count := func() int64 {
-		n, err := tasks.InFlightActivities(context.Background(), rdb, tasks.DefaultKeyPrefix, time.Hour)
+		n, err := detach.InFlightActivities(context.Background(), rdb, detach.DefaultKeyPrefix, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
