@@ -25,7 +25,8 @@ const (
 	CodeSecurityTokenExpired = "InvalidSecurityToken.Expired"
 )
 
-// busyCodes: the scaling group cannot take the request now (ESS_API.md).
+// busyCodes: the scaling group cannot take the request now (docs/ESS.md,
+// Classification).
 var busyCodes = map[string]bool{
 	"ScalingActivityInProgress":   true,
 	"IncorrectScalingGroupStatus": true,
@@ -66,7 +67,8 @@ func ClassOf(err error) Class {
 	return ClassRetryable
 }
 
-// classifyAnswer is the error table for an answer from ESS (ESS_API.md).
+// classifyAnswer is the error table for an answer from ESS (docs/ESS.md,
+// Classification).
 func classifyAnswer(action string, status int, code string) Class {
 	switch {
 	case strings.HasPrefix(code, codeThrottling), status == http.StatusTooManyRequests:

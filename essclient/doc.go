@@ -23,7 +23,8 @@
 //   - returns every failure as an *Error carrying action, HTTP status, ESS
 //     code, message, request ID and Class, whose text has been through Scrub.
 //
-// Classes (ClassOf; ESS_API.md has the codes):
+// Classes (ClassOf; docs/ESS.md, Classification, says why each code is in its
+// class):
 //
 //   - ClassRetryable: no answer (timeout, reset, lost answer, cancelled
 //     context), SDK client errors, 5xx (InternalError, ServiceUnavailable).

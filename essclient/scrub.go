@@ -62,7 +62,8 @@ func secretVariants(secrets []string) []string {
 	return slices.Compact(vs)
 }
 
-// percentEncode is the RFC 3986 encoding of the RPC signature (ESS_API.md).
+// percentEncode is the RFC 3986 encoding of the RPC signature (docs/ESS.md,
+// Signature V1).
 func percentEncode(s string) string {
 	e := url.QueryEscape(s)
 	e = strings.ReplaceAll(e, "+", "%20")

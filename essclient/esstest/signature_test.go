@@ -2,7 +2,8 @@ package esstest
 
 import "testing"
 
-// TestSignatureVector is the test vector of ESS_API.md (from the ESS API reference).
+// TestSignatureVector checks the worked example of ESS's signature reference
+// (docs/ESS.md, Signature V1).
 func TestSignatureVector(t *testing.T) {
 	t.Parallel()
 	p := map[string]string{
