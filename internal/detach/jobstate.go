@@ -34,10 +34,14 @@ type jobState struct {
 
 // loadScript returns a job's hash fields: record, looks, last, call, busy.
 //
-// KEYS[1] the job's hash (activityRecords.key)
+// KEYS[1] -> <prefix>activity:<ClientToken>, the job's hash (activityRecords.key)
+// --
+// no ARGV
 //
-// It returns false when the job left nothing, so the usual first attempt reads
-// one nil.
+// Output:
+// Returns false (nil) when the job left no record, call or busy mark, so the
+// usual first attempt reads one nil
+// Returns {record or "", looks or "0", last or "0", call or "", busy or "0"}
 var loadScript = redis.NewScript(`
 local v = redis.call('HMGET', KEYS[1], 'record', 'looks', 'last', 'call', 'busy')
 if not v[1] and not v[4] and not v[5] then return false end

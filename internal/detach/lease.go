@@ -18,6 +18,15 @@ type groupLeases struct {
 
 // acquireScript takes the lease if free, renews it if the caller holds it, and
 // otherwise returns the holder.
+//
+// KEYS[1] -> <prefix>lease:<scaling group ID>, a string: the holder's task ID
+// --
+// ARGV[1] -> the caller's task ID
+// ARGV[2] -> the lease's time to live, in milliseconds
+//
+// Output:
+// Returns "" when the caller holds the lease (taken or renewed)
+// Returns the holder's task ID when another job holds it
 var acquireScript = redis.NewScript(`
 local holder = redis.call('GET', KEYS[1])
 if holder == false or holder == ARGV[1] then
@@ -26,6 +35,15 @@ if holder == false or holder == ARGV[1] then
 end
 return holder`)
 
+// releaseScript frees the lease if the caller still holds it.
+//
+// KEYS[1] -> <prefix>lease:<scaling group ID>
+// --
+// ARGV[1] -> the caller's task ID
+//
+// Output:
+// Returns 1 when it freed the lease
+// Returns 0 when another job holds it or nobody does
 var releaseScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])

@@ -75,7 +75,17 @@ type activityEstimates struct {
 }
 
 // observeScript folds a sample into the moving average, a sample being held to
-// twice the estimate so that one odd activity cannot stall its group.
+// twice the estimate so that one odd activity cannot stall its group. A group
+// without an estimate takes the sample as it is.
+//
+// KEYS[1] -> <prefix>activity-estimates, a hash: scaling group ID -> estimate (ms)
+// --
+// ARGV[1] -> the scaling group ID
+// ARGV[2] -> the sample, in milliseconds
+// ARGV[3] -> the weight of the sample (estimateAlpha)
+//
+// Output:
+// Returns 1
 var observeScript = redis.NewScript(`
 local old = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
 local new = tonumber(ARGV[2])

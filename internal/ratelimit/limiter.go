@@ -33,9 +33,20 @@ const keyPrefix = "rate:"
 
 // reserveScript reserves up to ARGV[2] consecutive slots, ARGV[1] seconds
 // apart, on the timeline in KEYS[1], all starting within ARGV[3] seconds from
-// now. It returns {slots reserved, seconds from now to the first}. With one
-// slot it is redis_rate's GCRA with burst 1: a call may go at once when the
-// timeline is not ahead of now, and pushes it one interval on.
+// now (Redis TIME). With one slot it is redis_rate's GCRA with burst 1: a call
+// may go at once when the timeline is not ahead of now, and pushes it one
+// interval on.
+//
+// KEYS[1] -> rate:<key>, the timeline: the GCRA theoretical arrival time, in
+// seconds since 2017-01-01 (a float); it expires once it lies in the past
+// --
+// ARGV[1] -> the interval between slots, in seconds
+// ARGV[2] -> how many slots the callers want
+// ARGV[3] -> the horizon: the latest start of a slot, in seconds from now
+//
+// Output:
+// Returns {slots reserved, seconds from now to the first (a string)}; with
+// no slot reserved, {0, seconds from now to the next free slot}
 var reserveScript = redis.NewScript(`
 redis.replicate_commands()
 local interval = tonumber(ARGV[1])
