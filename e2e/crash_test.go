@@ -19,9 +19,9 @@ import (
 // up to about two minutes; a job killed while snoozed comes back at once.
 const handBackBound = 150 * time.Second
 
-// TestCrashedWorkerHandsOverPollingJob is issue #3: a worker killed with SIGKILL
-// while its job follows a scaling activity, and a second worker that finishes
-// the job by polling the same activity, without a second detach.
+// TestCrashedWorkerHandsOverPollingJob kills a worker with SIGKILL while its job
+// follows a scaling activity, and checks that a second worker finishes the job
+// by polling the same activity, without a second detach.
 func TestCrashedWorkerHandsOverPollingJob(t *testing.T) {
 	light(t)
 	t.Parallel()

@@ -59,8 +59,9 @@ type Activity struct {
 // Terminal reports whether the activity has ended, in whatever status.
 func (a Activity) Terminal() bool { return a.StatusCode != StatusInProgress }
 
-// ActivitiesResult is ESS's answer to DescribeScalingActivities. Activities that
-// ESS no longer knows (unknown or older than 30 days) are absent, not an error.
+// ActivitiesResult is ESS's answer to DescribeScalingActivities. Activities ESS
+// does not list (unknown IDs, activities older than 30 days) are absent, not an
+// error (docs/ESS.md, DescribeScalingActivities).
 type ActivitiesResult struct {
 	RequestID  string
 	Activities []Activity

@@ -1,6 +1,7 @@
-// Command bench measures essworker against the performance goals of issue #6
-// and prints one table: each goal's figure beside its baseline or limit, the
-// ratio, and PASS or FAIL, with the machine and the date.
+// Command bench measures essworker against its performance goals, P1 to P5
+// (docs/PERFORMANCE.md), and prints one table: each goal's figure beside its
+// baseline or limit, the ratio, and PASS or FAIL, with the machine and the
+// date.
 //
 //	go run ./cmd/bench [--only P1,P3] [--quick] [--redis-url URL] [--worker-bin PATH]
 //

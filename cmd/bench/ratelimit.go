@@ -13,8 +13,8 @@ import (
 	"essworker/internal/worker"
 )
 
-// Settings of P3, from the issue: three workers share a limit of 20 calls/s
-// against an ESS that throttles beyond 20 calls/s.
+// Settings of P3, as the goal states them (docs/PERFORMANCE.md): three workers
+// share a limit of 20 calls/s against an ESS that throttles beyond 20 calls/s.
 const (
 	rateWorkers = 3
 	rateQPS     = 20

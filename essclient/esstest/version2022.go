@@ -11,8 +11,8 @@ package esstest
 // openapiutil.Query, which sends a list as name.1, name.2, ...
 const APIVersion2022 = "2022-02-22"
 
-// listNames2022 are the list parameters whose name changed in APIVersion2022,
-// by their APIVersion name.
+// listNames2022 are the list parameters that APIVersion2022 names otherwise,
+// by their APIVersion name (docs/ESS.md, API versions).
 var listNames2022 = map[string]string{
 	"LoadBalancer":      "LoadBalancers",
 	"ScalingGroupId":    "ScalingGroupIds",

@@ -3,7 +3,13 @@
 // calls per second however many workers run. A Lua script reserves evenly
 // spaced slots for all the callers waiting in a process at once, and each
 // caller sleeps until its slot: one Redis round trip per batch of callers, and
-// none spent asking again while a backlog waits. The timeline is kept in the
-// key and format of github.com/go-redis/redis_rate (GCRA, burst 1), which
-// earlier releases used, so mixed fleets share it during an upgrade.
+// none spent asking again while a backlog waits.
+//
+// The timeline keeps the key and format of github.com/go-redis/redis_rate
+// (GCRA, burst 1), so that workers whose limiter is redis_rate itself (see
+// docs/PERFORMANCE.md, "The rate limiter polled") share one timeline with this
+// limiter while a fleet rolls from one to the other, and the fleet's rate
+// never doubles. The format may change once no deployed worker limits through
+// redis_rate; TestSharesTimelineWithRedisRate and the test's redis_rate
+// dependency go with it.
 package ratelimit

@@ -27,8 +27,8 @@ const minRetry = time.Millisecond
 
 // keyPrefix is the prefix go-redis/redis_rate gives its keys. The timeline is
 // kept in its key and format (a GCRA theoretical arrival time, seconds since
-// 2017-01-01, float), so workers that still run redis_rate with burst 1 take
-// their turns on the same timeline during a rolling upgrade.
+// 2017-01-01, float), so workers whose limiter is redis_rate with burst 1 take
+// their turns on the same timeline (the package doc says until when).
 const keyPrefix = "rate:"
 
 // reserveScript reserves up to ARGV[2] consecutive slots, ARGV[1] seconds

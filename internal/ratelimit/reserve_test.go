@@ -186,8 +186,9 @@ func TestHorizon(t *testing.T) {
 }
 
 // TestSharesTimelineWithRedisRate checks that the limiter and go-redis/
-// redis_rate with burst 1 (what workers of earlier releases run) take turns on
-// one timeline, so a rolling upgrade does not double the fleet's rate.
+// redis_rate with burst 1 (the limiter of workers that call redis_rate
+// directly) take turns on one timeline, so a fleet running both does not
+// double its rate.
 func TestSharesTimelineWithRedisRate(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t, redistest.Options{})
