@@ -21,16 +21,23 @@ type options struct {
 // envLookup reads an environment variable; tests replace it.
 type envLookup func(string) (string, bool)
 
-// parseFlags reads flags, falling back to the environment variable of each flag,
-// then to the Config default. Errors name the flag (and the variable).
-func parseFlags(args []string, env envLookup, stderr io.Writer) (options, error) {
-	var o options
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+// commandLine is the worker's FlagSet and what parsing it leaves to check.
+type commandLine struct {
+	fs *flag.FlagSet
+	// envErrs are the bad environment values, by flag: reported only for flags
+	// not given on the command line, since a given flag wins over its variable.
+	envErrs map[string]error
+	// qpsText is --ess-qps as given, parsed after the FlagSet.
+	qpsText string
+}
+
+// newCommandLine declares every flag into o, each defaulting to its
+// environment variable, else to the Config default. Each flag's usage ends
+// with its variable in brackets.
+func newCommandLine(o *options, env envLookup, stderr io.Writer) *commandLine {
+	cl := &commandLine{fs: flag.NewFlagSet("worker", flag.ContinueOnError), envErrs: map[string]error{}}
+	fs, envErrs := cl.fs, cl.envErrs
 	fs.SetOutput(stderr)
-	// Bad environment values, by flag: reported only for flags not given on the
-	// command line, since a given flag wins over its variable.
-	envErrs := map[string]error{}
-	var qpsText string
 	str := func(p *string, name, envName, def, usage string) {
 		v := def
 		if e, ok := env(envName); ok {
@@ -78,7 +85,7 @@ func parseFlags(args []string, env envLookup, stderr io.Writer) (options, error)
 	str(&c.ESSEndpoint, "ess-endpoint", "ESS_ENDPOINT", "", "ESS endpoint URL (default: the SDK's regional endpoint over HTTPS)")
 	str(&c.Region, "region", "ALIBABA_CLOUD_REGION_ID", worker.DefaultRegion, "region of jobs that name none")
 	qps := strconv.FormatFloat(worker.DefaultESSQPS, 'f', -1, 64)
-	str(&qpsText, "ess-qps", "ESS_QPS", qps, "ESS calls per second, for the whole fleet")
+	str(&cl.qpsText, "ess-qps", "ESS_QPS", qps, "ESS calls per second, for the whole fleet")
 	dur(&c.ESSTimeout, "ess-timeout", "ESS_TIMEOUT", worker.DefaultESSTimeout, "timeout of one ESS call")
 	dur(&c.PollInterval, "poll-interval", "POLL_INTERVAL", worker.DefaultPollInterval, "wait between looks at a scaling activity")
 	dur(&c.PollTimeout, "poll-timeout", "POLL_TIMEOUT", worker.DefaultPollTimeout, "longest wait for one scaling activity")
@@ -90,25 +97,33 @@ func parseFlags(args []string, env envLookup, stderr io.Writer) (options, error)
 	boolean(&c.StrictNotAttached, "strict-not-attached", "STRICT_NOT_ATTACHED", "archive jobs whose load balancer is not attached")
 	boolean(&o.demo, "demo", "ESSWORKER_DEMO", "run the whole product in one process: embedded Redis, ESS emulator, sample jobs")
 	str(&c.RedisTLSCAFile, "redis-tls-ca-file", "REDIS_TLS_CA_FILE", "", "PEM file of the CAs trusted for a rediss:// Redis (default: the system roots)")
-	if err := fs.Parse(args); err != nil {
+	return cl
+}
+
+// parseFlags reads flags, falling back to the environment variable of each flag,
+// then to the Config default. Errors name the flag (and the variable).
+func parseFlags(args []string, env envLookup, stderr io.Writer) (options, error) {
+	var o options
+	cl := newCommandLine(&o, env, stderr)
+	if err := cl.fs.Parse(args); err != nil {
 		return o, err
 	}
-	if fs.NArg() > 0 {
-		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if cl.fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", cl.fs.Arg(0))
 	}
-	fs.Visit(func(f *flag.Flag) { delete(envErrs, f.Name) })
+	cl.fs.Visit(func(f *flag.Flag) { delete(cl.envErrs, f.Name) })
 	var errs []error
-	for _, err := range envErrs {
+	for _, err := range cl.envErrs {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return o, err
 	}
-	q, err := strconv.ParseFloat(qpsText, 64)
+	q, err := strconv.ParseFloat(cl.qpsText, 64)
 	if err != nil || q <= 0 {
-		return o, fmt.Errorf("--ess-qps: %q is not a positive number", qpsText)
+		return o, fmt.Errorf("--ess-qps: %q is not a positive number", cl.qpsText)
 	}
-	c.ESSQPS = q
+	o.cfg.ESSQPS = q
 	return o, nil
 }
 
