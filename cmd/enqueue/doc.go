@@ -6,14 +6,17 @@
 //
 //	enqueue --group ID --lb ID[,ID...] [--lb ID] [--token T] [--region R]
 //	        [--force] [--async] [--queue Q] [--redis-url URL]
-//	        [--wait [--wait-timeout D]]
+//	        [--redis-tls-ca-file FILE] [--wait [--wait-timeout D]]
 //	enqueue --file F [--region R] [--queue Q] [--redis-url URL]
-//	        [--wait [--wait-timeout D]]
+//	        [--redis-tls-ca-file FILE] [--wait [--wait-timeout D]]
 //
 // Flags:
 //
 //   - --redis-url URL: Redis, redis://, rediss:// (TLS) or redis-sentinel://.
 //     Default: the REDIS_URL environment variable, else redis://127.0.0.1:6379/0.
+//   - --redis-tls-ca-file FILE: PEM file of the CAs trusted for a rediss://
+//     Redis. Default: the REDIS_TLS_CA_FILE environment variable, else the
+//     system's roots.
 //   - --group ID: the scaling group (ScalingGroupId).
 //   - --lb ID: the load balancers (LoadBalancerIds); repeat the flag or separate
 //     IDs with commas. More than 5 are split into jobs of 5, chunk i with the

@@ -20,7 +20,7 @@ func TestDocNamesEveryFlag(t *testing.T) {
 	n := 0
 	cl.fs.VisitAll(func(f *flag.Flag) {
 		n++
-		if !namesFlag(doc, f.Name) {
+		if !regexp.MustCompile(flagPattern(f.Name)).MatchString(doc) {
 			t.Errorf("doc.go does not name --%s", f.Name)
 		}
 		m := envInUsage.FindStringSubmatch(f.Usage)
@@ -53,13 +53,8 @@ func packageDoc(t *testing.T) string {
 	return f.Doc.Text()
 }
 
-// namesFlag reports whether doc names --name as a whole flag (--wait does not
-// count for --wait-timeout).
-func namesFlag(doc, name string) bool {
-	return regexp.MustCompile(flagPattern(name)).MatchString(doc)
-}
-
-// flagPattern matches --name as a whole flag.
+// flagPattern matches --name as a whole flag (--log does not match in
+// --log-level).
 func flagPattern(name string) string {
 	return `(^|[^A-Za-z0-9-])--` + regexp.QuoteMeta(name) + `($|[^A-Za-z0-9-])`
 }
