@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -15,7 +14,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"essworker/internal/worker"
+	"essworker/internal/redisconn"
 )
 
 // redisStartTimeout bounds how long a redis-server may take to answer PING.
@@ -97,17 +96,13 @@ type redisTarget struct {
 }
 
 func openRedis(ctx context.Context, url string) (*redisTarget, error) {
-	opt, err := asynq.ParseRedisURI(url)
+	opt, rdb, err := redisconn.Open(url, redisconn.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("--redis-url: %w", err)
+		return nil, err
 	}
-	rdb, ok := opt.MakeRedisClient().(redis.UniversalClient)
-	if !ok {
-		return nil, errors.New("--redis-url: unsupported Redis connection type")
-	}
-	if err := rdb.Ping(ctx).Err(); err != nil {
+	if err := redisconn.Check(ctx, rdb, url); err != nil {
 		_ = rdb.Close()
-		return nil, fmt.Errorf("redis at %s does not answer: %w", worker.RedactURL(url), err)
+		return nil, err
 	}
 	return &redisTarget{url: url, opt: opt, rdb: rdb}, nil
 }

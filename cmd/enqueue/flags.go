@@ -9,20 +9,21 @@ import (
 	"strings"
 	"time"
 
-	"essworker/internal/worker"
+	"essworker/internal/redisconn"
 	"essworker/tasks"
 )
 
 // Defaults of the flags.
 const (
 	// defaultRedisURL is --redis-url's default when REDIS_URL is unset too.
-	defaultRedisURL = worker.DefaultRedisURL
+	defaultRedisURL = redisconn.DefaultURL
 	// defaultQueue is --queue's default: the queue the workers serve by default.
 	defaultQueue = tasks.DefaultQueue
 	// defaultWaitTimeout is --wait-timeout's default: the worker's default bound
-	// on one scaling activity plus room for the detach call, its retries and
-	// the time a job spends queued.
-	defaultWaitTimeout = worker.DefaultPollTimeout + 5*time.Minute
+	// on one scaling activity (--poll-timeout, 30m) plus room for the detach
+	// call, its retries and the time a job spends queued. A test keeps it in
+	// step with the worker's default.
+	defaultWaitTimeout = 35 * time.Minute
 )
 
 // redisURLEnv is the environment variable read when --redis-url is not given.
@@ -124,7 +125,7 @@ func writeUsage(w io.Writer, fs *flag.FlagSet) {
 		b.WriteString("\n    \t" + usage)
 		def := f.DefValue
 		if f.Name == "redis-url" {
-			def = worker.RedactURL(def) // the default may come from REDIS_URL, password and all
+			def = redisconn.RedactURL(def) // the default may come from REDIS_URL, password and all
 		}
 		if def != "" && def != "false" {
 			fmt.Fprintf(&b, " (default %s)", def)

@@ -10,13 +10,12 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/logging"
 
-	"essworker/internal/worker"
+	"essworker/internal/redisconn"
 	"essworker/tasks"
 )
 
@@ -26,9 +25,6 @@ const (
 	exitFailed   = 1 // a job was archived, the wait timed out, or Redis failed
 	exitBadInput = 2 // bad flags or requests; nothing was queued
 )
-
-// pingTimeout bounds the check that Redis answers before anything is queued.
-const pingTimeout = 5 * time.Second
 
 func main() {
 	// go-redis logs each failed dial to stderr; run reports Redis errors itself,
@@ -54,21 +50,17 @@ func run(ctx context.Context, args []string, env envLookup, stdin io.Reader, std
 	// check, the asynq client and the inspector.
 	var rdb redis.UniversalClient
 	if err == nil {
-		_, rdb, err = worker.RedisConn(o.redisURL, worker.RedisOptions{TLSCAFile: o.redisTLSCAFile})
+		_, rdb, err = redisconn.Open(o.redisURL, redisconn.Options{TLSCAFile: o.redisTLSCAFile})
 	}
 	if err != nil {
 		report(stderr, err)
 		return exitBadInput
 	}
 	defer rdb.Close()
-	redact := func(text string) string { return worker.RedactPassword(text, o.redisURL) }
+	redact := func(text string) string { return redisconn.RedactPassword(text, o.redisURL) }
 
-	pingCtx, cancel := context.WithTimeout(ctx, pingTimeout)
-	err = rdb.Ping(pingCtx).Err()
-	cancel()
-	if err != nil {
-		report(stderr, fmt.Errorf("%w at %s (--redis-url / %s): %s; nothing was queued",
-			worker.ErrRedisUnreachable, worker.RedactURL(o.redisURL), redisURLEnv, redact(err.Error())))
+	if err := redisconn.Check(ctx, rdb, o.redisURL); err != nil {
+		report(stderr, fmt.Errorf("%w; nothing was queued", err))
 		return exitFailed
 	}
 

@@ -10,12 +10,13 @@ import (
 
 	"essworker/essclient"
 	"essworker/internal/detach"
+	"essworker/internal/redisconn"
 	"essworker/tasks"
 )
 
 // Defaults of Config.
 const (
-	DefaultRedisURL = "redis://127.0.0.1:6379/0"
+	DefaultRedisURL = redisconn.DefaultURL
 	// DefaultConcurrency lets a batch of activity look-ups fill a whole
 	// DescribeScalingActivities call (20 IDs); waiting jobs hold no slot.
 	DefaultConcurrency     = 20
@@ -84,13 +85,9 @@ type Config struct {
 	RedisTLSCAFile string
 }
 
-// FieldError is a configuration error; Field is the flag's name.
-type FieldError struct {
-	Field  string
-	Reason string
-}
-
-func (e *FieldError) Error() string { return fmt.Sprintf("--%s: %s", e.Field, e.Reason) }
+// FieldError is a configuration error; Field is the flag's name. It is
+// redisconn's, so a bad Redis setting and any other bad flag read alike.
+type FieldError = redisconn.FieldError
 
 // Validate fills in defaults and checks every field, naming the flag of the first
 // bad one.
@@ -111,7 +108,7 @@ func (c *Config) Validate() error {
 	setDefault(&c.DelayedCheck, DefaultDelayedCheck)
 
 	if _, err := ParseQueues(c.Queues); err != nil {
-		return &FieldError{"queues", err.Error()}
+		return &FieldError{Field: "queues", Reason: err.Error()}
 	}
 	checks := []struct {
 		field string
@@ -131,11 +128,11 @@ func (c *Config) Validate() error {
 	}
 	for _, ch := range checks {
 		if ch.bad {
-			return &FieldError{ch.field, ch.why}
+			return &FieldError{Field: ch.field, Reason: ch.why}
 		}
 	}
 	if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-		return &FieldError{"metrics-addr", fmt.Sprintf("want HOST:PORT: %v", err)}
+		return &FieldError{Field: "metrics-addr", Reason: fmt.Sprintf("want HOST:PORT: %v", err)}
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"essworker/essclient"
 	"essworker/essclient/esstest"
 	"essworker/internal/logcapture"
+	"essworker/internal/redisconn"
 	"essworker/internal/redistest"
 	"essworker/internal/worker"
 	"essworker/internal/workertest"
@@ -39,7 +40,7 @@ func detachOverRedis(t *testing.T, redisURL, caFile string) {
 	workertest.Run(t, cfg, essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""), &logcapture.Buffer{})
 
 	// The producer side connects the way cmd/enqueue does.
-	opt, rdb, err := worker.RedisConn(redisURL, worker.RedisOptions{TLSCAFile: caFile})
+	opt, rdb, err := redisconn.Open(redisURL, redisconn.Options{TLSCAFile: caFile})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func refusedBy(t *testing.T, redisURL, caFile string, wantText, secrets []string
 		_ = w.Run(ctx) // releases what New took
 		t.Fatal("worker.New succeeded; want Redis to refuse it")
 	}
-	if !errors.Is(err, worker.ErrRedisUnreachable) {
+	if !errors.Is(err, redisconn.ErrUnreachable) {
 		t.Errorf("err = %v, want ErrRedisUnreachable", err)
 	}
 	if took > failFast {
@@ -117,7 +118,7 @@ func TestWorkerRefusesUntrustedTLSRedis(t *testing.T) {
 		caFile string
 	}{
 		{"system roots", ""},
-		{"another CA", writeSelfSignedCA(t)},
+		{"another CA", redistest.WriteUnrelatedCA(t)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 	"essworker/essclient"
 	"essworker/essclient/esstest"
 	"essworker/internal/logcapture"
+	"essworker/internal/redisconn"
 	"essworker/internal/redistest"
 	"essworker/internal/worker"
 	"essworker/internal/workertest"
@@ -285,7 +286,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	wrongCfg.Queues = wrongQueue
 	wrong := workertest.Run(t, wrongCfg, essclient.StaticCredentials(leakAKID, leakWrongSecret, leakSTS), logs)
 
-	redisOpt, rdb, err := worker.RedisConn(rs.URL(0), worker.RedisOptions{})
+	redisOpt, rdb, err := redisconn.Open(rs.URL(0), redisconn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -473,7 +474,7 @@ func httpsChild(t *testing.T, redisURL string) {
 		DelayedCheck: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second, LogLevel: "debug",
 	}
 	workertest.Run(t, cfg, essclient.StaticCredentials(leakAKID, leakSecret, leakSTS), logs)
-	opt, rdb, err := worker.RedisConn(redisURL, worker.RedisOptions{})
+	opt, rdb, err := redisconn.Open(redisURL, redisconn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"essworker/internal/detach"
 	"essworker/internal/metrics"
 	"essworker/internal/ratelimit"
+	"essworker/internal/redisconn"
 	"essworker/tasks"
 )
 
@@ -55,11 +56,11 @@ func New(ctx context.Context, cfg Config, credentials provider.Provider, log *sl
 		return nil, err
 	}
 	queues, _ := ParseQueues(cfg.Queues)
-	redisOpt, rdb, err := RedisConn(cfg.RedisURL, RedisOptions{TLSCAFile: cfg.RedisTLSCAFile})
+	redisOpt, rdb, err := redisconn.Open(cfg.RedisURL, redisconn.Options{TLSCAFile: cfg.RedisTLSCAFile})
 	if err != nil {
 		return nil, err
 	}
-	if err := checkRedis(ctx, rdb, cfg.RedisURL); err != nil {
+	if err := redisconn.Check(ctx, rdb, cfg.RedisURL); err != nil {
 		_ = rdb.Close()
 		return nil, err
 	}
@@ -75,7 +76,7 @@ func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues 
 	cfg := w.cfg
 	limiter, err := ratelimit.New(w.rdb, ratelimit.DefaultKey, cfg.ESSQPS)
 	if err != nil {
-		return &FieldError{"ess-qps", err.Error()}
+		return &FieldError{Field: "ess-qps", Reason: err.Error()}
 	}
 	w.ess, err = essclient.New(essclient.Config{
 		Endpoint:      cfg.ESSEndpoint,
@@ -91,7 +92,7 @@ func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues 
 		return err
 	}
 	if err != nil {
-		return &FieldError{"ess-endpoint", err.Error()}
+		return &FieldError{Field: "ess-endpoint", Reason: err.Error()}
 	}
 	checkCtx, cancel := context.WithTimeout(ctx, credentialCheckTimeout)
 	defer cancel()
@@ -129,7 +130,7 @@ func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues 
 	})
 	w.listener, err = net.Listen("tcp", cfg.MetricsAddr)
 	if err != nil {
-		return &FieldError{"metrics-addr", err.Error()}
+		return &FieldError{Field: "metrics-addr", Reason: err.Error()}
 	}
 	return nil
 }
@@ -150,7 +151,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		return fmt.Errorf("start asynq server: %w", err)
 	}
 	w.running.Store(true)
-	w.log.Info("worker started", "redis", RedactURL(w.cfg.RedisURL), "queues", w.cfg.Queues,
+	w.log.Info("worker started", "redis", redisconn.RedactURL(w.cfg.RedisURL), "queues", w.cfg.Queues,
 		"concurrency", w.cfg.Concurrency, "metrics_addr", w.MetricsAddr(), "ess_endpoint", w.cfg.ESSEndpoint, "region", w.cfg.Region)
 
 	var runErr error

@@ -1,4 +1,4 @@
-package worker
+package redisconn
 
 import (
 	"crypto/tls"
@@ -30,8 +30,8 @@ func TestRedisHint(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := redisHint(tt.err); !strings.Contains(got, tt.want) {
-				t.Errorf("redisHint(%v) = %q, want it to say %q", tt.err, got, tt.want)
+			if got := hint(tt.err); !strings.Contains(got, tt.want) {
+				t.Errorf("hint(%v) = %q, want it to say %q", tt.err, got, tt.want)
 			}
 		})
 	}

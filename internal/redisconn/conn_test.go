@@ -1,58 +1,23 @@
-package worker_test
+package redisconn_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hibiken/asynq"
 
-	"essworker/internal/worker"
+	"essworker/internal/redisconn"
+	"essworker/internal/redistest"
 )
-
-// writeSelfSignedCA writes a fresh self-signed CA certificate as PEM and
-// returns its path: a CA that signed nothing a test connects to.
-func writeSelfSignedCA(t *testing.T) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "unrelated test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "other-ca.pem")
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 func TestRedisConnParses(t *testing.T) {
 	t.Parallel()
-	ca := writeSelfSignedCA(t)
+	ca := redistest.WriteUnrelatedCA(t)
 	const pw = "Conn-Pass-Do-Not-Leak"
 	tests := []struct {
 		name   string
@@ -105,7 +70,7 @@ func TestRedisConnParses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			opt, rdb, err := worker.RedisConn(tt.url, worker.RedisOptions{TLSCAFile: tt.caFile})
+			opt, rdb, err := redisconn.Open(tt.url, redisconn.Options{TLSCAFile: tt.caFile})
 			if err != nil {
 				t.Fatalf("RedisConn: %v", err)
 			}
@@ -117,7 +82,7 @@ func TestRedisConnParses(t *testing.T) {
 
 func TestRedisConnRejects(t *testing.T) {
 	t.Parallel()
-	ca := writeSelfSignedCA(t)
+	ca := redistest.WriteUnrelatedCA(t)
 	notPEM := filepath.Join(t.TempDir(), "not.pem")
 	if err := os.WriteFile(notPEM, []byte("not a certificate\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -140,8 +105,8 @@ func TestRedisConnRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, _, err := worker.RedisConn(tt.url, worker.RedisOptions{TLSCAFile: tt.caFile})
-			var fe *worker.FieldError
+			_, _, err := redisconn.Open(tt.url, redisconn.Options{TLSCAFile: tt.caFile})
+			var fe *redisconn.FieldError
 			if !errors.As(err, &fe) || fe.Field != tt.wantField {
 				t.Fatalf("err = %v, want a FieldError of --%s", err, tt.wantField)
 			}
