@@ -3,7 +3,7 @@ package worker
 import (
 	"fmt"
 	"net"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -122,8 +122,8 @@ func (c *Config) Validate() error {
 		{"poll-timeout", c.PollTimeout < c.PollInterval, "must be at least --poll-interval"},
 		{"max-retry", c.MaxRetry < 0, "must not be negative"},
 		{"shutdown-timeout", c.ShutdownTimeout < 0, "must be positive"},
-		{"log-level", !oneOf(c.LogLevel, "debug", "info", "warn", "error"), "must be debug, info, warn or error"},
-		{"log-format", !oneOf(c.LogFormat, "json", "text"), "must be json or text"},
+		{"log-level", !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel), "must be debug, info, warn or error"},
+		{"log-format", !slices.Contains([]string{"json", "text"}, c.LogFormat), "must be json or text"},
 		{"region", !tasks.ValidRegionID(c.Region), "must look like cn-hangzhou"},
 	}
 	for _, ch := range checks {
@@ -161,29 +161,9 @@ func ParseQueues(s string) (map[string]int, error) {
 	return queues, nil
 }
 
-// QueueNames lists the queues of c, sorted.
-func (c *Config) QueueNames() []string {
-	qs, _ := ParseQueues(c.Queues)
-	names := make([]string, 0, len(qs))
-	for q := range qs {
-		names = append(names, q)
-	}
-	sort.Strings(names)
-	return names
-}
-
 func setDefault[T comparable](v *T, def T) {
 	var zero T
 	if *v == zero {
 		*v = def
 	}
-}
-
-func oneOf(s string, options ...string) bool {
-	for _, o := range options {
-		if s == o {
-			return true
-		}
-	}
-	return false
 }
