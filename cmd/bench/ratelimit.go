@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"time"
 
 	"essworker/essclient"
@@ -13,8 +11,8 @@ import (
 	"essworker/internal/worker"
 )
 
-// Settings of P3, as the goal states them (docs/PERFORMANCE.md): three workers
-// share a limit of 20 calls/s against an ESS that throttles beyond 20 calls/s.
+// Settings of P3: three workers share a limit of 20 calls/s against an ESS
+// that throttles beyond 20 calls/s.
 const (
 	rateWorkers = 3
 	rateQPS     = 20
@@ -24,10 +22,12 @@ const (
 
 const actionDetach = essclient.ActionDetachLoadBalancers
 
-// rateSampleAt is the emulator's count of successful detaches at a time.
-type rateSampleAt struct {
-	at time.Time
-	ok int
+// rateFigures are what one run of P3 measured.
+type rateFigures struct {
+	rate      float64       // detaches per second between 10% and 90% of the work
+	window    time.Duration // the time between those marks
+	commands  int64         // Redis commands while the workers ran
+	warnLines int           // worker log lines at warn or above
 }
 
 // runRateLimit measures P3: rateJobs sync jobs, one group each, through three
@@ -41,135 +41,102 @@ func runRateLimit(ctx context.Context, env *benchEnv) result {
 		return result{err: err}
 	}
 	defer emu.close()
-	if err := emu.SetFaults(esstest.FaultPlan{esstest.AllActions: {ThrottleQPS: rateQPS}}); err != nil {
-		return result{err: err}
-	}
 	queue := env.queue("rate")
 	defer env.redis.dropQueue(queue)
+	if err := prepareRateLimit(ctx, env, emu, queue, n); err != nil {
+		return result{err: err}
+	}
+	f, err := measureRateLimit(ctx, env, emu, queue, n)
+	if err != nil {
+		return result{err: err}
+	}
+	return rateLimitResult(n, f, emu.Stats())
+}
+
+// prepareRateLimit makes the emulator throttle beyond rateQPS, queues n sync
+// jobs and builds the worker binary, so the clock starts with the workers.
+func prepareRateLimit(ctx context.Context, env *benchEnv, emu *emulator, queue string, n int) error {
+	if err := emu.SetFaults(esstest.FaultPlan{esstest.AllActions: {ThrottleQPS: rateQPS}}); err != nil {
+		return err
+	}
 	jobs, err := syncJobs(emu.Emulator, env.groupPrefix("rate"), n)
 	if err != nil {
-		return result{err: err}
+		return err
 	}
 	if _, err := enqueue(ctx, env.redis, queue, jobs); err != nil {
-		return result{err: err}
+		return err
 	}
 	// Build before the clock starts, so the workers start close together.
-	if _, err := env.workerBinary(ctx); err != nil {
-		return result{err: err}
-	}
+	_, err = env.workerBinary(ctx)
+	return err
+}
 
-	var (
-		mu      sync.Mutex
-		samples []rateSampleAt
-	)
-	stopSampling := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		t := time.NewTicker(rateSample)
-		defer t.Stop()
-		for {
-			st := emu.Stats()
-			mu.Lock()
-			samples = append(samples, rateSampleAt{at: time.Now(), ok: calls(st, actionDetach, "OK")})
-			mu.Unlock()
-			select {
-			case <-stopSampling:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	var (
-		procs     []*workerProcess
-		warnLines int
-	)
-	stopAll := func() error {
-		var errs []error
-		for _, p := range procs {
-			errs = append(errs, p.stop())
-			warnLines += p.warnLines()
-		}
-		procs = nil
-		return errors.Join(errs...)
-	}
-	defer func() { _ = stopAll() }()
+// measureRateLimit starts rateWorkers worker processes on queue, waits for
+// the n detaches while sampling the emulator's count of them, stops the
+// workers and computes the figures.
+func measureRateLimit(ctx context.Context, env *benchEnv, emu *emulator, queue string, n int) (rateFigures, error) {
 	commands, err := countCommands(ctx, env.redis)
 	if err != nil {
-		close(stopSampling)
-		<-sampled
-		return result{err: err}
+		return rateFigures{}, err
 	}
+	sampler := startDetachSampler(emu)
+	defer sampler.stop()
+	var workers fleet
+	defer func() { _ = workers.stop() }()
 	for i := range rateWorkers {
 		p, err := env.startWorkerProcess(ctx, "rate-worker-"+strconv.Itoa(i), emu.url, "--queues", queue, "--ess-qps", strconv.Itoa(rateQPS))
 		if err != nil {
-			close(stopSampling)
-			<-sampled
-			return result{err: err}
+			return rateFigures{}, err
 		}
-		procs = append(procs, p)
+		workers.add(p)
 	}
 	expected := time.Duration(n/rateQPS) * time.Second
 	err = waitFor(ctx, 3*expected+time.Minute, rateSample, func() (bool, error) {
 		return calls(emu.Stats(), actionDetach, "OK") >= n, nil
 	})
-	close(stopSampling)
-	<-sampled
-	stopErr := stopAll()
+	samples := sampler.stop()
+	stopErr := workers.stop()
 	if err != nil {
-		return result{err: fmt.Errorf("%d of %d detaches done: %w", calls(emu.Stats(), actionDetach, "OK"), n, err)}
+		return rateFigures{}, fmt.Errorf("%d of %d detaches done: %w", calls(emu.Stats(), actionDetach, "OK"), n, err)
 	}
 	if stopErr != nil {
-		return result{err: stopErr}
+		return rateFigures{}, stopErr
 	}
-	cmds, err := commands()
-	if err != nil {
-		return result{err: err}
+	f := rateFigures{warnLines: workers.warnLines}
+	if f.commands, err = commands(); err != nil {
+		return rateFigures{}, err
 	}
+	f.rate, f.window, err = sustainedRate(samples, n)
+	return f, err
+}
 
-	rate, window, err := sustainedRate(samples, n)
-	if err != nil {
-		return result{err: err}
-	}
-	st := emu.Stats()
-	throttled := 0
-	for action := range st.Calls {
-		throttled += calls(st, action, esstest.CodeThrottlingUser)
-	}
-	throttleRow := row{goal: "P3", figure: "Throttling answers from ESS", measured: strconv.Itoa(throttled), baseline: "0 (limit)", ratio: "—", target: "= 0", verdict: verdictPass}
-	if throttled != 0 {
-		throttleRow.verdict = verdictFail
-	}
+// rateLimitResult is P3's rows and notes for n jobs, with the emulator's
+// stats at the end of the run.
+func rateLimitResult(n int, f rateFigures, st esstest.Stats) result {
 	res := result{rows: []row{
-		atLeast("P3", fmt.Sprintf("ESS calls/s sustained by %d workers sharing --ess-qps %d", rateWorkers, rateQPS), rate, rateQPS, 0.95, perSecond, "throttle and limit"),
-		throttleRow,
+		atLeast("P3", fmt.Sprintf("ESS calls/s sustained by %d workers sharing --ess-qps %d", rateWorkers, rateQPS), f.rate, rateQPS, 0.95, perSecond, "throttle and limit"),
+		throttlingRow(st),
 	}}
 	res.notes = append(res.notes,
 		fmt.Sprintf("%d sync jobs, one group each, %d worker processes (concurrency %d each) on one Redis, emulator ThrottleQPS %d on every action; rate over the %v between 10%% and 90%% of the detaches",
-			n, rateWorkers, worker.DefaultConcurrency, rateQPS, window.Round(10*time.Millisecond)),
-		fmt.Sprintf("emulator calls by action and code: %v; worker log lines at warn or above: %d", st.Calls, warnLines),
+			n, rateWorkers, worker.DefaultConcurrency, rateQPS, f.window.Round(10*time.Millisecond)),
+		fmt.Sprintf("emulator calls by action and code: %v; worker log lines at warn or above: %d", st.Calls, f.warnLines),
 		fmt.Sprintf("Redis commands per job while the workers ran (asynq's own included; waiters for the rate limit sleep until their reserved slot instead of asking again): %.1f",
-			float64(cmds)/float64(n)),
+			float64(f.commands)/float64(n)),
 	)
 	return res
 }
 
-// sustainedRate is the detach rate between the first samples at or past 10%
-// and 90% of n.
-func sustainedRate(samples []rateSampleAt, n int) (float64, time.Duration, error) {
-	var from, to *rateSampleAt
-	for i := range samples {
-		s := &samples[i]
-		if from == nil && s.ok*10 >= n {
-			from = s
-		}
-		if to == nil && s.ok*10 >= 9*n {
-			to = s
-		}
+// throttlingRow counts the Throttling.User answers of every action: the
+// shared limit keeps the fleet under ESS's, so the goal is none.
+func throttlingRow(st esstest.Stats) row {
+	throttled := 0
+	for action := range st.Calls {
+		throttled += calls(st, action, esstest.CodeThrottlingUser)
 	}
-	if from == nil || to == nil || !to.at.After(from.at) {
-		return 0, 0, fmt.Errorf("too few samples (%d) to measure a rate", len(samples))
+	r := row{goal: "P3", figure: "Throttling answers from ESS", measured: strconv.Itoa(throttled), baseline: "0 (limit)", ratio: "—", target: "= 0", verdict: verdictPass}
+	if throttled != 0 {
+		r.verdict = verdictFail
 	}
-	d := to.at.Sub(from.at)
-	return float64(to.ok-from.ok) / d.Seconds(), d, nil
+	return r
 }
