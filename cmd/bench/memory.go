@@ -23,13 +23,19 @@ const (
 	rssSample = 100 * time.Millisecond
 )
 
+// memoryFigures are what one run of P5 measured.
+type memoryFigures struct {
+	allWaiting          time.Duration // from the worker's start until every activity started
+	peakRSS, hwm        int64         // bytes: peak VmRSS over the window, lifetime VmHWM
+	memBefore, memAfter int64         // Redis used_memory before the jobs and with all waiting
+	polls               int           // DescribeScalingActivities calls by the end
+}
+
 // runMemory measures P5: a worker process while memoryJobs async jobs wait on
 // activities that do not end during the run. RSS is VmRSS from
 // /proc/PID/status, sampled over memoryWindow once every job waits; Redis's
 // cost is INFO memory used_memory after minus before, per job.
 func runMemory(ctx context.Context, env *benchEnv) result {
-	s := env.sizes
-	n := s.memoryJobs
 	emu, err := startEmulator(esstest.Config{ActivityDuration: memoryActivity})
 	if err != nil {
 		return result{err: err}
@@ -37,39 +43,72 @@ func runMemory(ctx context.Context, env *benchEnv) result {
 	defer emu.close()
 	queue := env.queue("memory")
 	defer env.redis.dropQueue(queue)
+	f, err := measureMemory(ctx, env, emu, queue)
+	if err != nil {
+		return result{err: err}
+	}
+	return memoryResult(env.sizes, f)
+}
+
+// measureMemory queues memoryJobs async jobs on queue, one group each, runs a
+// worker process until all of them wait on their activity, then samples its
+// RSS over memoryWindow and reads Redis's memory.
+func measureMemory(ctx context.Context, env *benchEnv, emu *emulator, queue string) (memoryFigures, error) {
+	var f memoryFigures
+	n := env.sizes.memoryJobs
 	groups, err := addGroups(emu.Emulator, env.groupPrefix("memory"), n, 1, 0)
 	if err != nil {
-		return result{err: err}
+		return f, err
 	}
 	if _, err := env.workerBinary(ctx); err != nil {
-		return result{err: err}
+		return f, err
 	}
-	memBefore, err := env.redis.usedMemory(ctx)
-	if err != nil {
-		return result{err: err}
+	if f.memBefore, err = env.redis.usedMemory(ctx); err != nil {
+		return f, err
 	}
 	if _, err := enqueue(ctx, env.redis, queue, oneJobPerLB(groups, true)); err != nil {
-		return result{err: err}
+		return f, err
 	}
 	p, err := env.startWorkerProcess(ctx, "memory-worker", emu.url, "--queues", queue, "--ess-qps", strconv.Itoa(memoryQPS))
 	if err != nil {
-		return result{err: err}
+		return f, err
 	}
 	defer func() { _ = p.stop() }()
 	pid := p.cmd.Process.Pid
+	if f.allWaiting, err = waitActivitiesStarted(ctx, emu, n); err != nil {
+		return f, err
+	}
+	if f.peakRSS, err = peakRSS(ctx, pid, env.sizes.memoryWindow); err != nil {
+		return f, fmt.Errorf("sample RSS: %w", err)
+	}
+	if f.hwm, err = statusField(pid, "VmHWM"); err != nil {
+		return f, err
+	}
+	if f.memAfter, err = env.redis.usedMemory(ctx); err != nil {
+		return f, err
+	}
+	f.polls = calls(emu.Stats(), describe, "")
+	return f, p.stop()
+}
 
+// waitActivitiesStarted waits until the emulator has started n activities and
+// returns how long that took.
+func waitActivitiesStarted(ctx context.Context, emu *emulator, n int) (time.Duration, error) {
 	began := time.Now()
-	err = waitFor(ctx, time.Duration(n/50)*time.Second+time.Minute, 200*time.Millisecond, func() (bool, error) {
+	err := waitFor(ctx, time.Duration(n/50)*time.Second+time.Minute, 200*time.Millisecond, func() (bool, error) {
 		return emu.Stats().ActivitiesCreated >= n, nil
 	})
 	if err != nil {
-		return result{err: fmt.Errorf("%d of %d activities started: %w", emu.Stats().ActivitiesCreated, n, err)}
+		return 0, fmt.Errorf("%d of %d activities started: %w", emu.Stats().ActivitiesCreated, n, err)
 	}
-	allWaiting := time.Since(began)
+	return time.Since(began), nil
+}
 
+// peakRSS is the highest VmRSS of process pid, read every rssSample for window.
+func peakRSS(ctx context.Context, pid int, window time.Duration) (int64, error) {
 	var peak int64
-	windowEnd := time.Now().Add(s.memoryWindow)
-	err = waitFor(ctx, s.memoryWindow+time.Minute, rssSample, func() (bool, error) {
+	windowEnd := time.Now().Add(window)
+	err := waitFor(ctx, window+time.Minute, rssSample, func() (bool, error) {
 		rss, err := statusField(pid, "VmRSS")
 		if err != nil {
 			return false, err
@@ -77,33 +116,24 @@ func runMemory(ctx context.Context, env *benchEnv) result {
 		peak = max(peak, rss)
 		return time.Now().After(windowEnd), nil
 	})
-	if err != nil {
-		return result{err: fmt.Errorf("sample RSS: %w", err)}
-	}
-	hwm, err := statusField(pid, "VmHWM")
-	if err != nil {
-		return result{err: err}
-	}
-	memAfter, err := env.redis.usedMemory(ctx)
-	if err != nil {
-		return result{err: err}
-	}
-	polls := calls(emu.Stats(), describe, "")
-	if err := p.stop(); err != nil {
-		return result{err: err}
-	}
-	perJob := float64(memAfter-memBefore) / float64(n)
+	return peak, err
+}
+
+// memoryResult is P5's rows and notes for a run of the given sizes.
+func memoryResult(s sizes, f memoryFigures) result {
+	n := s.memoryJobs
+	perJob := float64(f.memAfter-f.memBefore) / float64(n)
 	res := result{rows: []row{
-		atMost("P5", fmt.Sprintf("worker RSS, %d jobs waiting on activities", n), float64(peak), rssLimit, mebibytes),
+		atMost("P5", fmt.Sprintf("worker RSS, %d jobs waiting on activities", n), float64(f.peakRSS), rssLimit, mebibytes),
 		{goal: "P5", figure: "Redis memory per waiting job", measured: bytesUnit(perJob), baseline: "—", ratio: "—", target: "reported", verdict: verdictInfo},
 	}}
 	res.notes = append(res.notes,
 		fmt.Sprintf("%d async jobs, one group each, activities of %v; one worker process (concurrency %d, poll interval %v, --ess-qps %d); all %d activities started after %v",
-			n, memoryActivity, worker.DefaultConcurrency, worker.DefaultPollInterval, memoryQPS, n, allWaiting.Round(100*time.Millisecond)),
+			n, memoryActivity, worker.DefaultConcurrency, worker.DefaultPollInterval, memoryQPS, n, f.allWaiting.Round(100*time.Millisecond)),
 		fmt.Sprintf("RSS is the peak VmRSS sampled every %v over %v once all jobs waited; the process's lifetime peak VmHWM was %s; %d DescribeScalingActivities calls by the end",
-			rssSample, s.memoryWindow, mebibytes(float64(hwm)), polls),
+			rssSample, s.memoryWindow, mebibytes(float64(f.hwm)), f.polls),
 		fmt.Sprintf("Redis used_memory %s before the jobs, %s with all waiting: task hash, retry-set entry, activity record, group lease and in-flight entry per job",
-			mebibytes(float64(memBefore)), mebibytes(float64(memAfter))),
+			mebibytes(float64(f.memBefore)), mebibytes(float64(f.memAfter))),
 	)
 	return res
 }
