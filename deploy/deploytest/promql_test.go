@@ -25,93 +25,133 @@ var (
 // are skipped. A Grafana label_values(selector, label) query is read as its
 // selector. It is a scanner, not a parser: good enough to check names.
 func metricNames(expr string) ([]string, error) {
-	expr = strings.TrimSpace(expr)
-	if inner, ok := strings.CutPrefix(expr, "label_values("); ok {
-		i := strings.LastIndex(inner, ",")
-		if i < 0 {
-			return nil, nil // label_values(label): no metric named
-		}
-		expr = inner[:i]
+	expr, ok := labelValuesSelector(strings.TrimSpace(expr))
+	if !ok {
+		return nil, nil
 	}
-	var names []string
-	s := []rune(expr)
-	depth := 0 // of parentheses
-	for i := 0; i < len(s); {
-		r := s[i]
-		switch {
-		case r == '(' || r == ')':
-			if r == '(' {
-				depth++
-			} else if depth--; depth < 0 {
-				return nil, fmt.Errorf("unbalanced ) at %d in %q", i, expr)
-			}
-			i++
-		case r == '"' || r == '\'' || r == '`':
-			j, err := skipString(s, i)
-			if err != nil {
-				return nil, err
-			}
-			i = j
-		case r == '{' || r == '[':
-			j, err := skipBlock(s, i)
-			if err != nil {
-				return nil, err
-			}
-			i = j
-		case r == '$':
-			i++
-			if i < len(s) && s[i] == '{' {
-				for i < len(s) && s[i] != '}' {
-					i++
-				}
-				i++
-				continue
-			}
-			for i < len(s) && isIdentRune(s[i]) {
-				i++
-			}
-		case r == '#':
-			for i < len(s) && s[i] != '\n' {
-				i++
-			}
-		case r >= '0' && r <= '9' || r == '.':
-			for i < len(s) && (isIdentRune(s[i]) || s[i] == '.') {
-				i++
-			}
-		case isIdentStart(r):
-			j := i
-			for j < len(s) && isIdentRune(s[j]) {
-				j++
-			}
-			word := string(s[i:j])
-			next := j
-			for next < len(s) && (s[next] == ' ' || s[next] == '\t' || s[next] == '\n') {
-				next++
-			}
-			followedByParen := next < len(s) && s[next] == '('
-			lower := strings.ToLower(word)
-			switch {
-			case slices.Contains(promqlLabelListKeywords, lower):
-				if followedByParen {
-					k, err := skipBlock(s, next)
-					if err != nil {
-						return nil, err
-					}
-					j = k
-				}
-			case slices.Contains(promqlKeywords, lower), slices.Contains(promqlAggregators, lower), followedByParen:
-			default:
-				names = append(names, word)
-			}
-			i = j
-		default:
-			i++
+	sc := &promqlScanner{s: []rune(expr)}
+	for sc.i < len(sc.s) {
+		if err := sc.step(); err != nil {
+			return nil, err
 		}
 	}
-	if depth != 0 {
+	if sc.depth != 0 {
 		return nil, fmt.Errorf("unbalanced ( in %q", expr)
 	}
-	return names, nil
+	return sc.names, nil
+}
+
+// labelValuesSelector reads a Grafana label_values(selector, label) query as
+// its selector, and any other expression as it is. ok is false for
+// label_values(label), which names no metric.
+func labelValuesSelector(expr string) (selector string, ok bool) {
+	inner, found := strings.CutPrefix(expr, "label_values(")
+	if !found {
+		return expr, true
+	}
+	i := strings.LastIndex(inner, ",")
+	if i < 0 {
+		return "", false
+	}
+	return inner[:i], true
+}
+
+// promqlScanner walks an expression from left to right, collecting the
+// metric names it meets.
+type promqlScanner struct {
+	s     []rune
+	i     int // the next rune to read
+	depth int // of parentheses
+	names []string
+}
+
+// step reads what starts at i and moves past it.
+func (sc *promqlScanner) step() error {
+	switch r := sc.s[sc.i]; {
+	case r == '(' || r == ')':
+		return sc.paren(r)
+	case r == '"' || r == '\'' || r == '`':
+		return sc.skip(skipString)
+	case r == '{' || r == '[':
+		return sc.skip(skipBlock)
+	case r == '$':
+		sc.variable()
+	case r == '#':
+		sc.i = sc.end(sc.i, func(r rune) bool { return r != '\n' })
+	case r >= '0' && r <= '9' || r == '.':
+		sc.i = sc.end(sc.i, func(r rune) bool { return isIdentRune(r) || r == '.' })
+	case isIdentStart(r):
+		return sc.word()
+	default:
+		sc.i++
+	}
+	return nil
+}
+
+// paren counts an opening or closing parenthesis.
+func (sc *promqlScanner) paren(r rune) error {
+	if r == '(' {
+		sc.depth++
+	} else if sc.depth--; sc.depth < 0 {
+		return fmt.Errorf("unbalanced ) at %d in %q", sc.i, string(sc.s))
+	}
+	sc.i++
+	return nil
+}
+
+// skip moves past the string or block at i, whose end skipTo finds.
+func (sc *promqlScanner) skip(skipTo func(s []rune, i int) (int, error)) error {
+	j, err := skipTo(sc.s, sc.i)
+	if err != nil {
+		return err
+	}
+	sc.i = j
+	return nil
+}
+
+// variable moves past a Grafana variable, $name or ${...}.
+func (sc *promqlScanner) variable() {
+	sc.i++
+	if sc.i < len(sc.s) && sc.s[sc.i] == '{' {
+		sc.i = sc.end(sc.i, func(r rune) bool { return r != '}' }) + 1
+		return
+	}
+	sc.i = sc.end(sc.i, isIdentRune)
+}
+
+// word reads the identifier at i: a metric name unless it is a keyword, an
+// aggregator or a function (followed by "("). The label list after
+// by/without/on/ignoring/group_left/group_right is skipped with its keyword.
+func (sc *promqlScanner) word() error {
+	j := sc.end(sc.i, isIdentRune)
+	word := string(sc.s[sc.i:j])
+	next := sc.end(j, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' })
+	followedByParen := next < len(sc.s) && sc.s[next] == '('
+	lower := strings.ToLower(word)
+	switch {
+	case slices.Contains(promqlLabelListKeywords, lower):
+		if followedByParen {
+			k, err := skipBlock(sc.s, next)
+			if err != nil {
+				return err
+			}
+			j = k
+		}
+	case slices.Contains(promqlKeywords, lower), slices.Contains(promqlAggregators, lower), followedByParen:
+	default:
+		sc.names = append(sc.names, word)
+	}
+	sc.i = j
+	return nil
+}
+
+// end is the index of the first rune at or after from that is not in, or
+// the length of the expression.
+func (sc *promqlScanner) end(from int, in func(rune) bool) int {
+	for from < len(sc.s) && in(sc.s[from]) {
+		from++
+	}
+	return from
 }
 
 func isIdentStart(r rune) bool {
