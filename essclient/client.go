@@ -11,6 +11,8 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/responses"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ess"
+
+	"essworker/internal/esslimits"
 )
 
 // codeOK is the code reported to Observer for a successful call.
@@ -179,7 +181,7 @@ func (c *Client) region(action, regionID string) (string, error) {
 	if regionID == "" {
 		return c.cfg.DefaultRegion, nil
 	}
-	if !regionRE.MatchString(regionID) {
+	if !esslimits.ValidRegionID(regionID) {
 		return "", invalidRequest(action, fmt.Sprintf("RegionID %q is not a region ID", regionID))
 	}
 	return regionID, nil

@@ -7,12 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials/provider"
+
+	"essworker/internal/esslimits"
 )
 
 // Defaults of Config.
@@ -108,9 +109,6 @@ func sdkDebugOn(v string) bool {
 	return slices.Contains(strings.Split(v, ","), sdkDebugFlag)
 }
 
-// regionRE is what the SDK accepts as a region ID.
-var regionRE = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
-
 // endpoint is a parsed Config.Endpoint.
 type endpoint struct {
 	scheme string // "https" or "http"
@@ -131,7 +129,7 @@ func (c Config) withDefaults() (Config, endpoint, error) {
 	if c.DefaultRegion == "" {
 		return c, ep, errors.New("essclient: Config.DefaultRegion is required")
 	}
-	if !regionRE.MatchString(c.DefaultRegion) {
+	if !esslimits.ValidRegionID(c.DefaultRegion) {
 		return c, ep, fmt.Errorf("essclient: Config.DefaultRegion %q is not a region ID", c.DefaultRegion)
 	}
 	switch {

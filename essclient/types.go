@@ -1,6 +1,10 @@
 package essclient
 
-import "context"
+import (
+	"context"
+
+	"essworker/internal/esslimits"
+)
 
 // Action names, as ESS spells them on the wire and as they appear in metrics.
 const (
@@ -10,7 +14,7 @@ const (
 )
 
 // MaxLoadBalancersPerCall is the most load balancers one DetachLoadBalancers call takes.
-const MaxLoadBalancersPerCall = 5
+const MaxLoadBalancersPerCall = esslimits.LoadBalancersPerCall
 
 // MaxActivityIDsPerCall is the most activity IDs one DescribeScalingActivities call takes.
 const MaxActivityIDsPerCall = 20

@@ -6,13 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"essworker/internal/esslimits"
 )
 
 // Limits of the payload, from the ESS API (DetachLoadBalancers).
 const (
 	// MaxLoadBalancers is the most load balancers one job (one ESS call) detaches.
 	// SplitDetach and Enqueue cut longer lists into jobs of this size.
-	MaxLoadBalancers = 5
+	MaxLoadBalancers = esslimits.LoadBalancersPerCall
 	// MaxClientTokenLen is the longest ClientToken ESS accepts, in characters.
 	MaxClientTokenLen = 64
 )

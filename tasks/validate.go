@@ -3,7 +3,8 @@ package tasks
 import (
 	"errors"
 	"fmt"
-	"regexp"
+
+	"essworker/internal/esslimits"
 )
 
 // ErrInvalidPayload is wrapped by every decoding and validation error, so a
@@ -36,19 +37,6 @@ func payloadError(reason string) *FieldError { return &FieldError{Reason: reason
 // 25 characters; the bound only keeps junk out of logs, keys and metrics.
 const maxIDLen = 128
 
-// regionPattern: lowercase words of letters and digits joined by single
-// dashes, starting with a letter ("cn-hangzhou", "ap-southeast-1").
-var regionPattern = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
-
-// maxRegionLen bounds RegionId; real region IDs are under 25 characters.
-const maxRegionLen = 64
-
-// ValidRegionID reports whether s looks like an Alibaba Cloud region ID, as
-// the RegionId of a payload must (the worker checks its --region the same way).
-func ValidRegionID(s string) bool {
-	return len(s) <= maxRegionLen && regionPattern.MatchString(s)
-}
-
 // Validate checks p against the job contract and returns the first problem as
 // a *FieldError (which wraps ErrInvalidPayload), in field order:
 //
@@ -66,10 +54,10 @@ func (p DetachPayload) Validate() error {
 // requests that SplitDetach will cut into jobs.
 func (p DetachPayload) validate(limitLBs bool) error {
 	if p.RegionId != "" {
-		if len(p.RegionId) > maxRegionLen {
-			return &FieldError{Field: "RegionId", Reason: fmt.Sprintf("longer than %d characters (got %d)", maxRegionLen, len(p.RegionId))}
+		if len(p.RegionId) > esslimits.MaxRegionIDLen {
+			return &FieldError{Field: "RegionId", Reason: fmt.Sprintf("longer than %d characters (got %d)", esslimits.MaxRegionIDLen, len(p.RegionId))}
 		}
-		if !ValidRegionID(p.RegionId) {
+		if !esslimits.ValidRegionID(p.RegionId) {
 			return &FieldError{Field: "RegionId", Reason: fmt.Sprintf("must look like a region ID (lowercase letters, digits, dashes, e.g. cn-hangzhou), got %q", p.RegionId)}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"essworker/essclient"
 	"essworker/internal/detach"
+	"essworker/internal/esslimits"
 	"essworker/internal/redisconn"
 	"essworker/tasks"
 )
@@ -124,7 +125,7 @@ func (c *Config) Validate() error {
 		{"shutdown-timeout", c.ShutdownTimeout < 0, "must be positive"},
 		{"log-level", !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel), "must be debug, info, warn or error"},
 		{"log-format", !slices.Contains([]string{"json", "text"}, c.LogFormat), "must be json or text"},
-		{"region", !tasks.ValidRegionID(c.Region), "must look like cn-hangzhou"},
+		{"region", !esslimits.ValidRegionID(c.Region), "must look like cn-hangzhou"},
 	}
 	for _, ch := range checks {
 		if ch.bad {
