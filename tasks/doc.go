@@ -21,6 +21,13 @@
 // NewDetachLoadBalancersTask. Each EnqueueResult says whether the job was
 // queued (StateEnqueued) or was already there (StateDuplicate).
 //
+// A Producer (NewProducer, on a go-redis client) does the same and also looks
+// in every queue before it queues anything: a job already queued with the same
+// payload is a duplicate; a ClientToken taken by another payload, or by a job
+// of another queue, fails the whole call with ErrIdempotencyConflict and
+// queues nothing. Producer.Job finds a job by its ClientToken in whichever
+// queue holds it. The producer API (cmd/api) and the enqueue command use it.
+//
 // # The contract
 //
 // Task type: TypeDetachLoadBalancers ("ess:detach_load_balancers").

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/hibiken/asynq"
 )
@@ -48,8 +47,12 @@ var ErrTaskIDOption = errors.New("tasks: Enqueue derives task IDs from ClientTok
 // queued so far with the error; calling it again with the same p and the same
 // ClientToken is safe: what is already queued comes back as duplicates.
 //
-// Duplicates are detected per queue: the same token enqueued to two queues
-// makes two tasks (ESS's ClientToken still makes the second call a replay).
+// Enqueue cannot read the queues: it detects duplicates per queue by task ID
+// alone, so the same token enqueued to two queues makes two tasks (ESS's
+// ClientToken still makes the second call a replay), and a token reused for
+// another request is reported as a duplicate. Producer.Enqueue, which the
+// producer API and the enqueue command use, compares payloads and looks in
+// every queue.
 func Enqueue(ctx context.Context, c *asynq.Client, p DetachPayload, opts ...asynq.Option) ([]EnqueueResult, error) {
 	if c == nil {
 		return nil, errors.New("tasks: Enqueue: nil asynq client")
@@ -154,7 +157,7 @@ func ParseDetachLines(r io.Reader) ([]DetachPayload, error) {
 				verr = p.validate(false)
 			}
 			if verr == nil && p.ClientToken != "" {
-				if j, seen := byToken[p.ClientToken]; seen && !samePayload(out[j], p) {
+				if j, seen := byToken[p.ClientToken]; seen && !SameRequest(out[j], p) {
 					verr = &FieldError{
 						Field:  "ClientToken",
 						Reason: fmt.Sprintf("also used on line %d for a different request", lineOf[j]),
@@ -203,10 +206,4 @@ func readLine(br *bufio.Reader, limit int) (line []byte, tooLong bool, err error
 			return line, tooLong, rerr
 		}
 	}
-}
-
-func samePayload(a, b DetachPayload) bool {
-	return a.RegionId == b.RegionId && a.ScalingGroupId == b.ScalingGroupId &&
-		a.ForceDetach == b.ForceDetach && a.Async == b.Async && a.ClientToken == b.ClientToken &&
-		slices.Equal(a.LoadBalancerIds, b.LoadBalancerIds)
 }

@@ -47,14 +47,17 @@
 //
 // # Output
 //
-// For each job, one JSON line on standard output, printed as soon as its
-// request is queued:
+// For each job, one JSON line on standard output, printed once the jobs are
+// queued:
 //
 //	{"task_id":"detach:T","client_token":"T","queue":"default","state":"enqueued"}
 //
 // state is "duplicate" when a job with that ClientToken is already in the
-// queue (waiting, running, or finished and kept for its retention): nothing was
-// added, and running the same command again is always safe with the same token.
+// queue with the same request (waiting, running, or finished and kept for its
+// retention; the order of load balancers does not matter): nothing was added,
+// and running the same command again is always safe with the same token. A
+// ClientToken is unique across queues: a token already used for another
+// request, or by a job of another queue, is refused (exit status 2).
 //
 // With --wait, one more line per job when it ends, in the order jobs are seen
 // to end (up to 32 are watched at once, taken in queue order):
@@ -81,8 +84,10 @@
 //     or --file line, a file that cannot be read, a Redis URL that cannot be
 //     parsed. Nothing was queued; standard error names the flag or the line and
 //     field, e.g. "enqueue: --lb: required" or
-//     "enqueue: line 3: invalid payload: ScalingGroupId: required". Every line
-//     of --file is checked before anything is queued.
+//     "enqueue: line 3: invalid payload: ScalingGroupId: required"; or a
+//     ClientToken taken by another request or queue ("enqueue: idempotency
+//     conflict: ClientToken ..."). Every line of --file is checked, against
+//     the others and against the queues, before anything is queued.
 //
 // Error messages never contain the Redis password.
 package main

@@ -203,3 +203,36 @@ func TestHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestConflictRefused: a token already used for another request, or by a job
+// of another queue, exits 2 and queues nothing, not even the other lines.
+func TestConflictRefused(t *testing.T) {
+	t.Parallel()
+	s := redistest.Start(t, redistest.Options{})
+	runCmd(t, s.URL(0), "", "--group", "asg-1", "--lb", "lb-1,lb-2", "--token", "taken").wantCode(t, 0)
+	same := runCmd(t, s.URL(0), "", "--group", "asg-1", "--lb", "lb-2,lb-1", "--token", "taken")
+	same.wantCode(t, 0)
+	if !strings.Contains(same.stdout, `"state":"duplicate"`) {
+		t.Fatalf("same request, load balancers reordered: stdout %q, want a duplicate", same.stdout)
+	}
+
+	file := `{"ScalingGroupId":"asg-1","LoadBalancerIds":["lb-9"],"ClientToken":"fresh"}` + "\n" +
+		`{"ScalingGroupId":"asg-1","LoadBalancerIds":["lb-3"],"ClientToken":"taken"}` + "\n"
+	r := runCmd(t, s.URL(0), file, "--file", "-")
+	r.wantCode(t, 2)
+	if r.stdout != "" || !strings.Contains(r.stderr, `enqueue: idempotency conflict: ClientToken "taken": taken by a job with another payload`) {
+		t.Fatalf("another payload: stdout %q, stderr %q", r.stdout, r.stderr)
+	}
+	r = runCmd(t, s.URL(0), "", "--group", "asg-1", "--lb", "lb-1,lb-2", "--token", "taken", "--queue", "critical")
+	r.wantCode(t, 2)
+	if !strings.Contains(r.stderr, "taken by a job of another queue") {
+		t.Fatalf("another queue: stderr %q", r.stderr)
+	}
+	insp := inspector(t, s)
+	if got := pending(t, insp, "default"); len(got) != 1 {
+		t.Fatalf("pending tasks %v, want only the first request's", got)
+	}
+	if queues, err := insp.Queues(); err != nil || len(queues) != 1 {
+		t.Fatalf("queues = %v, %v; want only default", queues, err)
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/logging"
 
@@ -65,7 +64,13 @@ func run(ctx context.Context, args []string, env envLookup, stdin io.Reader, std
 	}
 
 	out := newOutput(stdout)
-	jobs, err := enqueueAll(ctx, asynq.NewClientFromRedisClient(rdb), reqs, o.queue, out)
+	producer := tasks.NewProducer(rdb)
+	defer producer.Close()
+	jobs, err := enqueueAll(ctx, producer, reqs, o.queue, out)
+	if errors.Is(err, tasks.ErrIdempotencyConflict) && len(jobs) == 0 {
+		report(stderr, err)
+		return exitBadInput
+	}
 	if err != nil {
 		report(stderr, errors.New(redact(err.Error())))
 		if len(reqs) == 1 && reqs[0].n == 0 {
@@ -75,7 +80,7 @@ func run(ctx context.Context, args []string, env envLookup, stdin io.Reader, std
 	}
 	ok := true
 	if o.wait {
-		ok = waitAll(ctx, asynq.NewInspectorFromRedisClient(rdb), jobs, o.waitTimeout, out)
+		ok = waitAll(ctx, producer.Inspector(), jobs, o.waitTimeout, out)
 	}
 	if out.err != nil {
 		report(stderr, fmt.Errorf("write standard output: %w", out.err))
@@ -87,23 +92,24 @@ func run(ctx context.Context, args []string, env envLookup, stdin io.Reader, std
 	return exitOK
 }
 
-// enqueueAll queues the requests in order with tasks.Enqueue and prints each
-// job's line as soon as its request is queued. It stops at the first error,
-// having printed the jobs queued so far.
-func enqueueAll(ctx context.Context, c *asynq.Client, reqs []request, queue string, out *output) ([]tasks.EnqueueResult, error) {
-	var jobs []tasks.EnqueueResult
-	for _, r := range reqs {
-		res, err := tasks.Enqueue(ctx, c, r.payload, asynq.Queue(queue))
-		for _, job := range res {
-			out.line(job)
-		}
-		jobs = append(jobs, res...)
-		if err != nil {
-			if r.n > 0 {
-				err = fmt.Errorf("--file request %d: %w", r.n, err)
-			}
-			return jobs, fmt.Errorf("%w; the %d jobs printed before this error are queued", err, len(jobs))
-		}
+// enqueueAll queues the requests with tasks.Producer, which checks every job
+// of every request for duplicates and conflicts before it queues any, and
+// prints one line per job. After a Redis failure midway it prints the jobs
+// queued so far and returns the error.
+func enqueueAll(ctx context.Context, p *tasks.Producer, reqs []request, queue string, out *output) ([]tasks.EnqueueResult, error) {
+	payloads := make([]tasks.DetachPayload, len(reqs))
+	for i, r := range reqs {
+		payloads[i] = r.payload
+	}
+	jobs, err := p.Enqueue(ctx, queue, payloads...)
+	for _, job := range jobs {
+		out.line(job)
+	}
+	if errors.Is(err, tasks.ErrIdempotencyConflict) && len(jobs) == 0 {
+		return nil, fmt.Errorf("%w; nothing was queued", err)
+	}
+	if err != nil {
+		return jobs, fmt.Errorf("%w; the %d jobs printed before this error are queued", err, len(jobs))
 	}
 	return jobs, nil
 }
