@@ -19,9 +19,11 @@ const (
 	MaxClientTokenLen = 64
 )
 
-// maxPayloadSize bounds what DecodeDetachPayload reads: a valid payload is far
-// smaller (five IDs and a token), so anything bigger is not one.
-const maxPayloadSize = 64 << 10
+// MaxPayloadSize bounds what DecodeDetachPayload and DecodeDetachRequest
+// read, in bytes: a valid payload is far smaller (a few IDs and a token), so
+// anything bigger is not one. Producers (the enqueue command's lines, the
+// producer API's request bodies) take the same limit.
+const MaxPayloadSize = 64 << 10
 
 // DetachPayload is the task payload: one DetachLoadBalancers request, in JSON
 // with ESS's own parameter names.
@@ -66,12 +68,27 @@ func DecodeDetachPayload(b []byte) (DetachPayload, error) {
 	return p, nil
 }
 
+// DecodeDetachRequest decodes one detach request as a producer takes it:
+// as strictly as DecodeDetachPayload, validated as SplitDetach validates, so
+// it may name more than MaxLoadBalancers load balancers (all distinct).
+// Errors wrap ErrInvalidPayload; errors about one field are a *FieldError.
+func DecodeDetachRequest(b []byte) (DetachPayload, error) {
+	p, err := decodeStrict(b)
+	if err != nil {
+		return DetachPayload{}, err
+	}
+	if err := p.validate(false); err != nil {
+		return DetachPayload{}, err
+	}
+	return p, nil
+}
+
 // decodeStrict is DecodeDetachPayload without the validation, so that
-// ParseDetachLines can validate with the split-later rules instead.
+// DecodeDetachRequest can validate with the split-later rules instead.
 func decodeStrict(b []byte) (DetachPayload, error) {
 	var p DetachPayload
-	if len(b) > maxPayloadSize {
-		return p, payloadError(fmt.Sprintf("larger than %d bytes (got %d)", maxPayloadSize, len(b)))
+	if len(b) > MaxPayloadSize {
+		return p, payloadError(fmt.Sprintf("larger than %d bytes (got %d)", MaxPayloadSize, len(b)))
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return p, payloadError("empty")

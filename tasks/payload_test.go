@@ -169,7 +169,7 @@ func TestDecodeDetachPayload(t *testing.T) {
 		{name: "string document", in: `"x"`, wantErr: "must be a JSON object, got string"},
 		{name: "truncated", in: `{"ScalingGroupId":"asg-1",`, wantErr: "malformed JSON"},
 		{name: "bad syntax", in: `{"ScalingGroupId" "asg-1"}`, wantErr: "malformed JSON"},
-		{name: "too large", in: `{"ScalingGroupId":"` + strings.Repeat("a", maxPayloadSize) + `"}`, wantErr: "larger than"},
+		{name: "too large", in: `{"ScalingGroupId":"` + strings.Repeat("a", MaxPayloadSize) + `"}`, wantErr: "larger than"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -143,19 +143,16 @@ func ParseDetachLines(r io.Reader) ([]DetachPayload, error) {
 		}
 	}
 	for lineNo := 1; ; lineNo++ {
-		raw, tooLong, err := readLine(br, maxPayloadSize)
+		raw, tooLong, err := readLine(br, MaxPayloadSize)
 		if err != nil && err != io.EOF {
 			return nil, errors.Join(append(errs, fmt.Errorf("tasks: read line %d: %w", lineNo, err))...)
 		}
 		line := bytes.TrimSpace(raw)
 		switch {
 		case tooLong:
-			addError(fmt.Errorf("line %d: %w", lineNo, payloadError(fmt.Sprintf("line longer than %d bytes", maxPayloadSize))))
+			addError(fmt.Errorf("line %d: %w", lineNo, payloadError(fmt.Sprintf("line longer than %d bytes", MaxPayloadSize))))
 		case len(line) > 0:
-			p, verr := decodeStrict(line)
-			if verr == nil {
-				verr = p.validate(false)
-			}
+			p, verr := DecodeDetachRequest(line)
 			if verr == nil && p.ClientToken != "" {
 				if j, seen := byToken[p.ClientToken]; seen && !SameRequest(out[j], p) {
 					verr = &FieldError{

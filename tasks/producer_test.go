@@ -326,7 +326,7 @@ not json
 		},
 		{
 			name:    "too long line, then a bad line",
-			in:      `{"ScalingGroupId":"` + strings.Repeat("a", maxPayloadSize) + "\"}\n{}\n",
+			in:      `{"ScalingGroupId":"` + strings.Repeat("a", MaxPayloadSize) + "\"}\n{}\n",
 			wantErr: []string{"line 1: invalid payload: line longer than", "line 2: invalid payload: ScalingGroupId: required"},
 		},
 		{name: "empty input", in: "", wantErr: []string{"no requests"}},

@@ -176,3 +176,27 @@ func TestSplitDetachInvalid(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeDetachRequest(t *testing.T) {
+	t.Parallel()
+	seven := `{"ScalingGroupId":"asg-1","LoadBalancerIds":["a","b","c","d","e","f","g"]}`
+	p, err := DecodeDetachRequest([]byte(seven))
+	if err != nil || len(p.LoadBalancerIds) != 7 {
+		t.Fatalf("seven load balancers: %+v, %v; want them all", p, err)
+	}
+	if _, err := DecodeDetachPayload([]byte(seven)); err == nil {
+		t.Fatal("DecodeDetachPayload took seven load balancers")
+	}
+	for in, field := range map[string]string{
+		`{"ScalingGroupId":"asg-1","LoadBalancerIds":["a","b","c","d","e","f","a"]}`: "LoadBalancerIds[6]",
+		`{"ScalingGroupId":"asg-1","LoadBalancerIds":["a"],"Force":true}`:            "Force",
+		`{"LoadBalancerIds":["a"]}`: "ScalingGroupId",
+		`[1]`:                       "",
+	} {
+		_, err := DecodeDetachRequest([]byte(in))
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != field {
+			t.Errorf("%s: error %v, want a *FieldError on %q", in, err, field)
+		}
+	}
+}

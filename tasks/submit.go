@@ -46,19 +46,14 @@ type Producer struct {
 	insp   *asynq.Inspector
 }
 
-// NewProducer returns a Producer on rdb. Close releases what it adds to rdb;
-// rdb itself stays open, for its owner to close.
+// NewProducer returns a Producer on rdb. It holds nothing of its own to
+// close: rdb stays its owner's to close.
 func NewProducer(rdb redis.UniversalClient) *Producer {
 	return &Producer{
 		rdb:    rdb,
 		client: asynq.NewClientFromRedisClient(rdb),
 		insp:   asynq.NewInspectorFromRedisClient(rdb),
 	}
-}
-
-// Close closes the Producer's asynq client and inspector, not its Redis client.
-func (p *Producer) Close() error {
-	return errors.Join(p.client.Close(), p.insp.Close())
 }
 
 // Inspector is the Producer's asynq inspector, for WaitResult.

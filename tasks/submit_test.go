@@ -18,12 +18,7 @@ func newTestProducer(t *testing.T) (*Producer, *asynq.Client, *asynq.Inspector) 
 	t.Helper()
 	rdb := redistest.Start(t, redistest.Options{}).Client(t)
 	p := NewProducer(rdb)
-	client := asynq.NewClientFromRedisClient(rdb)
-	t.Cleanup(func() {
-		_ = p.Close()
-		_ = client.Close()
-	})
-	return p, client, p.Inspector()
+	return p, asynq.NewClientFromRedisClient(rdb), p.Inspector()
 }
 
 // TestLookupFindsAsynqTasks checks lookupScript's reading of asynq's key

@@ -65,7 +65,6 @@ func run(ctx context.Context, args []string, env envLookup, stdin io.Reader, std
 
 	out := newOutput(stdout)
 	producer := tasks.NewProducer(rdb)
-	defer producer.Close()
 	jobs, err := enqueueAll(ctx, producer, reqs, o.queue, out)
 	if errors.Is(err, tasks.ErrIdempotencyConflict) && len(jobs) == 0 {
 		report(stderr, err)

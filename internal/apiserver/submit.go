@@ -1,0 +1,98 @@
+package apiserver
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+
+	"essworker/internal/redisconn"
+	"essworker/tasks"
+)
+
+// submitAnswer is the answer of POST /v1/detach-jobs: one entry per job, as
+// the enqueue command prints them.
+type submitAnswer struct {
+	Jobs []tasks.EnqueueResult `json:"jobs"`
+}
+
+// submit is POST /v1/detach-jobs[?queue=NAME]: one request of the job
+// contract, split into jobs, each checked (tasks.Producer) before any is queued.
+func (s *Server) submit(w http.ResponseWriter, r *http.Request, client string) {
+	params, perr := queryParams(r.URL.RawQuery, "queue")
+	var queue string
+	if perr == nil {
+		queue, perr = queueParam(params, tasks.DefaultQueue)
+	}
+	if perr != nil {
+		writeError(w, http.StatusBadRequest, *perr)
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, apiError{Code: codeUnsupportedMediaType,
+			Message: fmt.Sprintf("Content-Type must be application/json, got %q", r.Header.Get("Content-Type"))})
+		return
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(w, http.StatusRequestEntityTooLarge, apiError{Code: codePayloadTooLarge,
+				Message: fmt.Sprintf("the body is larger than the job contract's limit of %d bytes", tasks.MaxPayloadSize)})
+			return
+		}
+		writeError(w, http.StatusBadRequest, apiError{Code: codeInvalidPayload, Message: "cannot read the body: " + err.Error()})
+		return
+	}
+	p, err := tasks.DecodeDetachRequest(body)
+	if err != nil {
+		writeInvalid(w, err)
+		return
+	}
+	jobs, err := s.producer.Enqueue(r.Context(), queue, p)
+	switch {
+	case errors.Is(err, tasks.ErrIdempotencyConflict):
+		s.log.Info("submission refused", "client", client, "queue", queue, "reason", err.Error(), "jobs_queued", len(jobs))
+		writeError(w, http.StatusConflict, apiError{Code: codeIdempotencyConflict, Message: err.Error(), Field: "ClientToken"})
+		return
+	case errors.Is(err, tasks.ErrInvalidPayload):
+		writeInvalid(w, err)
+		return
+	case err != nil:
+		msg := redisconn.RedactPassword(err.Error(), s.cfg.RedisURL)
+		s.log.Error("submission failed", "client", client, "queue", queue, "error", msg, "jobs_queued", len(jobs))
+		writeError(w, http.StatusServiceUnavailable, apiError{Code: codeServiceUnavailable,
+			Message: fmt.Sprintf("the queue does not answer (%d of the request's jobs were queued): submitting the same request again is safe", len(jobs))})
+		return
+	}
+	status, enqueued := http.StatusOK, 0
+	for _, j := range jobs {
+		if j.State == tasks.StateEnqueued {
+			status, enqueued = http.StatusAccepted, enqueued+1
+		}
+	}
+	s.log.Info("submitted", "client", client, "queue", queue, "client_token", p.ClientToken,
+		"jobs", len(jobs), "enqueued", enqueued)
+	writeJSON(w, status, submitAnswer{Jobs: jobs})
+}
+
+// readBody reads the request body, at most tasks.MaxPayloadSize bytes; a
+// larger one is an *http.MaxBytesError, whatever its Content-Length says.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	if r.ContentLength > tasks.MaxPayloadSize {
+		return nil, &http.MaxBytesError{Limit: tasks.MaxPayloadSize}
+	}
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, tasks.MaxPayloadSize))
+}
+
+// writeInvalid answers 400 InvalidPayload, naming the field when the error
+// is about one.
+func writeInvalid(w http.ResponseWriter, err error) {
+	e := apiError{Code: codeInvalidPayload, Message: err.Error()}
+	var fe *tasks.FieldError
+	if errors.As(err, &fe) {
+		e.Field = fe.Field
+	}
+	writeError(w, http.StatusBadRequest, e)
+}
