@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 
 	"essworker/essclient"
 	"essworker/essclient/esstest"
+	"essworker/internal/apiserver"
 	"essworker/internal/embeddedredis"
 	"essworker/internal/worker"
 	"essworker/tasks"
@@ -66,11 +68,20 @@ func runDemo(ctx context.Context, cfg worker.Config, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	api, err := apiserver.New(ctx, apiserver.Config{
+		Addr: "127.0.0.1:0", RedisURL: redisURL, InsecureNoAuth: true,
+		LogLevel: cfg.LogLevel, LogFormat: cfg.LogFormat,
+	}, log.With("component", "api"))
+	if err != nil {
+		return fmt.Errorf("producer API: %w", err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
+	apiDone := make(chan error, 1)
+	go func() { apiDone <- api.Run(ctx) }()
 
-	fmt.Fprintf(stdout, "essworker demo: embedded Redis at %s, ESS emulator at %s, metrics at http://%s/metrics\n",
-		redisURL, emu.URL, w.MetricsAddr())
+	fmt.Fprintf(stdout, "essworker demo: embedded Redis at %s, ESS emulator at %s, metrics at http://%s/metrics, producer API at %s (no auth)\n",
+		redisURL, emu.URL, w.MetricsAddr(), api.URL())
 	if err := runSampleJobs(ctx, redisURL, stdout); err != nil {
 		fmt.Fprintln(stdout, "sample jobs:", err)
 	}
@@ -78,11 +89,14 @@ func runDemo(ctx context.Context, cfg worker.Config, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, `
 Try next (in another terminal, while this runs):
   go run ./cmd/enqueue --redis-url %s --group asg-demo-1 --lb lb-demo-2 --async --wait
+  curl -s -X POST %s/v1/detach-jobs -H 'Content-Type: application/json' \
+    -d '{"ScalingGroupId":"asg-demo-3","LoadBalancerIds":["lb-demo-11"],"Async":true,"ClientToken":"demo-curl-1"}'
+  curl -s '%s/v1/detach-jobs/demo-curl-1?wait=30s'
   curl -s localhost:%s/metrics | grep essworker_jobs_total
   curl -s %s/_emulator/stats
 Ctrl-C stops the demo.
-`, redisURL, port, emu.URL)
-	return <-done
+`, redisURL, api.URL(), api.URL(), port, emu.URL)
+	return errors.Join(<-done, <-apiDone)
 }
 
 // runSampleJobs enqueues demoJobs and prints each one's final result.

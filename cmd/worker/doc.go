@@ -3,7 +3,8 @@
 // Every flag has an environment variable of the same meaning, named in brackets
 // below; a flag given on the command line wins. worker -h prints every flag
 // with its default. worker --demo runs the whole product in one process with
-// nothing installed but Go: an embedded Redis, the ESS emulator, sample jobs.
+// nothing installed but Go: an embedded Redis, the ESS emulator, sample jobs,
+// and the producer API without authentication on a free loopback port.
 //
 // Usage:
 //

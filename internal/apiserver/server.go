@@ -55,11 +55,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: log, metrics: newMetrics(), waitPoll: tasks.DefaultWaitPoll}
-	if cfg.InsecureNoAuth {
-		log.Warn("AUTHENTICATION IS OFF (--insecure-no-auth): anyone who reaches " + cfg.Addr +
-			" can queue detach jobs; use it for local runs only, never in production")
-	} else if err := s.ReloadTokens(); err != nil {
-		return nil, err
+	if !cfg.InsecureNoAuth {
+		if err := s.ReloadTokens(); err != nil {
+			return nil, err
+		}
 	}
 	var tlsConfig *tls.Config
 	if cfg.TLSCertFile != "" {
@@ -86,6 +85,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		ln = tls.NewListener(ln, tlsConfig)
 	}
 	s.rdb, s.producer, s.listener = rdb, tasks.NewProducer(rdb), ln
+	if cfg.InsecureNoAuth {
+		log.Warn("AUTHENTICATION IS OFF (--insecure-no-auth): anyone who reaches " + s.Addr() +
+			" can queue detach jobs; use it for local runs only, never in production")
+	}
 	s.draining, s.drain = context.WithCancel(context.Background())
 	s.http = &http.Server{
 		Handler:           s.routes(),

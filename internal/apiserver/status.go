@@ -23,7 +23,8 @@ type jobAnswer struct {
 	// Result is the job's tasks.DetachResult as the worker wrote it; left out
 	// until there is one.
 	Result json.RawMessage `json:"result,omitempty"`
-	// Error is the job's last error; left out until there is one.
+	// Error is the job's last error; left out until there is one, and once
+	// the job completed.
 	Error string `json:"error,omitempty"`
 }
 
@@ -58,7 +59,12 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, client string) {
 		writeError(w, http.StatusServiceUnavailable, apiError{Code: codeServiceUnavailable, Message: "the queue does not answer"})
 		return
 	}
-	a := jobAnswer{TaskID: info.ID, ClientToken: token, Queue: info.Queue, State: info.State.String(), Error: info.LastErr}
+	a := jobAnswer{TaskID: info.ID, ClientToken: token, Queue: info.Queue, State: info.State.String()}
+	if info.State != asynq.TaskStateCompleted {
+		// A completed job keeps the text of its last snooze or failed
+		// attempt; it is no error of the job's end.
+		a.Error = info.LastErr
+	}
 	if len(info.Result) > 0 && json.Valid(info.Result) {
 		a.Result = info.Result
 	}

@@ -3,6 +3,7 @@ package apiserver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"reflect"
 	"testing"
@@ -45,9 +46,15 @@ func TestStatusPendingAndWaitEnds(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
 	srv := asynq.NewServer(asynq.RedisClientOpt{Addr: a.redis.Addr}, asynq.Config{
 		Queues: map[string]int{"work": 1}, Concurrency: 1, LogLevel: asynq.FatalLevel,
+		RetryDelayFunc:           func(int, error, *asynq.Task) time.Duration { return 0 },
+		DelayedTaskCheckInterval: 50 * time.Millisecond,
 	})
 	mux := asynq.NewServeMux()
+	attempts := 0
 	mux.HandleFunc(tasks.TypeDetachLoadBalancers, func(ctx context.Context, task *asynq.Task) error {
+		if attempts++; attempts == 1 {
+			return errors.New("first attempt fails")
+		}
 		close(entered)
 		<-release
 		res, _ := json.Marshal(tasks.DetachResult{Outcome: tasks.OutcomeDetached, ClientToken: "req-1", Async: true, Attempts: 1})
