@@ -2,8 +2,10 @@ package deploytest
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +32,7 @@ type composeService struct {
 	Command         []string                              `yaml:"command"`
 	Environment     map[string]string                     `yaml:"environment"`
 	Volumes         []string                              `yaml:"volumes"`
+	Ports           []string                              `yaml:"ports"`
 	Healthcheck     *struct{ Test []string }              `yaml:"healthcheck"`
 	DependsOn       map[string]struct{ Condition string } `yaml:"depends_on"`
 	StopGracePeriod string                                `yaml:"stop_grace_period"`
@@ -61,7 +64,7 @@ func TestComposeStack(t *testing.T) {
 	if c.Version != "" {
 		t.Errorf("top-level version %q: leave it out (Compose Specification, with depends_on conditions)", c.Version)
 	}
-	for _, name := range []string{"redis", "ess-emulator", "worker-1", "worker-2", "prometheus", "grafana", "asynqmon"} {
+	for _, name := range []string{"redis", "ess-emulator", "worker-1", "worker-2", "api", "prometheus", "grafana", "asynqmon"} {
 		if _, ok := c.Services[name]; !ok {
 			t.Errorf("no service %s", name)
 		}
@@ -122,6 +125,7 @@ func TestComposeStack(t *testing.T) {
 		t.Errorf("prometheus mounts the rules at %q; prometheus.yml names them relative to itself", got)
 	}
 	checkPrometheusTargets(t, workers)
+	checkComposeAPI(t, c.Services["api"])
 
 	graf := c.Services["grafana"]
 	var provider struct {
@@ -210,5 +214,82 @@ func checkPrometheusTargets(t *testing.T, workers []string) {
 	}
 	if !slices.Equal(targets, want) {
 		t.Errorf("prometheus.yml scrapes %v, want the compose workers %v", targets, want)
+	}
+}
+
+// apiEnvNames are the environment variables cmd/api reads.
+var apiEnvNames = []string{
+	"API_ADDR", "REDIS_URL", "REDIS_TLS_CA_FILE", "API_TOKENS_FILE", "API_INSECURE_NO_AUTH",
+	"API_TLS_CERT_FILE", "API_TLS_KEY_FILE", "LOG_LEVEL", "LOG_FORMAT", "SHUTDOWN_TIMEOUT",
+}
+
+// checkComposeAPI checks the api service: the image's api program on
+// 127.0.0.1:8088 with the demo tokens file (which holds a valid client), a
+// healthcheck on /readyz, time to finish requests on stop, and its scrape job.
+func checkComposeAPI(t *testing.T, svc composeService) {
+	t.Helper()
+	if !slices.Equal(svc.Command, []string{"api"}) || !slices.Equal(svc.Ports, []string{"127.0.0.1:8088:8088"}) {
+		t.Errorf("api: command %v ports %v, want [api] on 127.0.0.1:8088", svc.Command, svc.Ports)
+	}
+	env := svc.Environment
+	for k := range env {
+		if !slices.Contains(apiEnvNames, k) {
+			t.Errorf("api: environment variable %s is not one cmd/api reads", k)
+		}
+	}
+	flagsSrc, err := os.ReadFile(filepath.Join(repoRoot(t), "cmd", "api", "flags.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range apiEnvNames {
+		if !strings.Contains(string(flagsSrc), strconv.Quote(name)) {
+			t.Errorf("cmd/api does not read %s", name)
+		}
+	}
+	if env["API_ADDR"] != "0.0.0.0:8088" || env["REDIS_URL"] != "redis://redis:6379/0" || env["API_INSECURE_NO_AUTH"] != "" {
+		t.Errorf("api: environment %v", env)
+	}
+	if got := svc.mountTarget("deploy/api-tokens.demo"); got == "" || got != env["API_TOKENS_FILE"] {
+		t.Errorf("api: mounts deploy/api-tokens.demo at %q, API_TOKENS_FILE is %q", got, env["API_TOKENS_FILE"])
+	}
+	tokens, err := os.ReadFile(deployPath(t, "api-tokens.demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := 0
+	for _, line := range strings.Split(string(tokens), "\n") {
+		line = strings.TrimSpace(line)
+		if name, token, ok := strings.Cut(line, ":"); ok && !strings.HasPrefix(line, "#") && name != "" && len(token) >= 16 {
+			valid++
+		}
+	}
+	if valid == 0 {
+		t.Error("deploy/api-tokens.demo holds no NAME:TOKEN line the API takes")
+	}
+	shutdown, err := time.ParseDuration(env["SHUTDOWN_TIMEOUT"])
+	grace, gerr := time.ParseDuration(svc.StopGracePeriod)
+	if err != nil || gerr != nil || grace <= shutdown {
+		t.Errorf("api: stop_grace_period %q must exceed SHUTDOWN_TIMEOUT %q", svc.StopGracePeriod, env["SHUTDOWN_TIMEOUT"])
+	}
+	if svc.Healthcheck == nil || !strings.Contains(strings.Join(svc.Healthcheck.Test, " "), "http://127.0.0.1:8088/readyz") {
+		t.Errorf("api: want a healthcheck on /readyz")
+	}
+	if svc.DependsOn["redis"].Condition != "service_healthy" {
+		t.Error("api does not wait for redis to be healthy")
+	}
+	var targets []string
+	for _, job := range loadPrometheusConfig(t)["scrape_configs"].([]any) {
+		j := job.(map[string]any)
+		if j["job_name"] != apiJob {
+			continue
+		}
+		for _, sc := range j["static_configs"].([]any) {
+			for _, target := range sc.(map[string]any)["targets"].([]any) {
+				targets = append(targets, fmt.Sprint(target))
+			}
+		}
+	}
+	if !slices.Equal(targets, []string{"api:8088"}) {
+		t.Errorf("prometheus.yml job %s scrapes %v, want [api:8088]", apiJob, targets)
 	}
 }

@@ -3,6 +3,7 @@ package deploytest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -126,24 +127,26 @@ func TestDashboardShape(t *testing.T) {
 	}
 }
 
-// TestExpressionsUseExposedMetrics scrapes a live worker and checks that every
-// PromQL expression of the dashboard and the alert rules names only metrics
-// the worker exposes (or Prometheus' own up), and that the dashboard shows
-// every essworker metric.
+// TestExpressionsUseExposedMetrics scrapes a live worker and a live producer
+// API and checks that every PromQL expression of the dashboard and the alert
+// rules names only metrics they expose (or Prometheus' own up), and that the
+// dashboard shows every essworker metric.
 func TestExpressionsUseExposedMetrics(t *testing.T) {
 	t.Parallel()
 	w := startLiveWorker(t)
 	exposed := exposedNames(t, w.metrics)
+	maps.Copy(exposed, exposedNames(t, startLiveAPI(t)))
 	for _, name := range []string{
 		"essworker_jobs_total", "essworker_job_duration_seconds_bucket", "essworker_ess_requests_total",
 		"essworker_ess_request_duration_seconds_bucket", "essworker_scaling_activities_total",
 		"essworker_scaling_activity_duration_seconds_bucket", "essworker_activities_in_flight",
 		"essworker_rate_limit_wait_seconds_bucket", "essworker_group_lock_contention_total",
 		"essworker_queue_tasks", "essworker_queue_latency_seconds", "essworker_queue_scrape_success",
+		"essworker_api_requests_total", "essworker_api_request_duration_seconds_bucket", "essworker_api_requests_in_flight",
 		"go_goroutines", "process_resident_memory_bytes",
 	} {
 		if _, ok := exposed[name]; !ok {
-			t.Errorf("the live worker does not expose %s", name)
+			t.Errorf("the live worker and API do not expose %s", name)
 		}
 	}
 
@@ -187,7 +190,7 @@ func checkExprNames(t *testing.T, where, expr string, exposed map[string]string)
 			ok = append(ok, n)
 		case slices.Contains(prometheusNames, n):
 		default:
-			t.Errorf("%s: %s is not a metric the worker exposes (in %q)", where, n, expr)
+			t.Errorf("%s: %s is not a metric the worker or the API exposes (in %q)", where, n, expr)
 		}
 	}
 	return ok

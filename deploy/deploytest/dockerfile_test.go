@@ -31,7 +31,7 @@ func TestDockerfile(t *testing.T) {
 		t.Fatalf("%d stages, want a multi-stage build", len(stages))
 	}
 	build, final := strings.Join(stages[:len(stages)-1], ""), stages[len(stages)-1]
-	for _, want := range []string{"CGO_ENABLED=0", "go build", "./cmd/worker", "./cmd/enqueue", "./cmd/ess-emulator"} {
+	for _, want := range []string{"CGO_ENABLED=0", "go build", "./cmd/worker", "./cmd/api", "./cmd/enqueue", "./cmd/ess-emulator"} {
 		if !strings.Contains(build, want) {
 			t.Errorf("build stage has no %q", want)
 		}
@@ -40,7 +40,7 @@ func TestDockerfile(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^FROM alpine:`).MatchString(final) {
 		t.Errorf("final stage is not alpine:\n%s", final)
 	}
-	for _, bin := range []string{"worker", "enqueue", "ess-emulator"} {
+	for _, bin := range []string{"worker", "api", "enqueue", "ess-emulator"} {
 		if !regexp.MustCompile(`(?m)^COPY --from=\S+ .*/` + regexp.QuoteMeta(bin) + `\b`).MatchString(final) {
 			t.Errorf("final stage does not copy %s", bin)
 		}

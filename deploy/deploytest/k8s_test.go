@@ -170,8 +170,13 @@ type kustomization struct {
 	} `yaml:"images"`
 }
 
+// apiPrefix keys the producer API's objects (label
+// app.kubernetes.io/component: api) in loadK8s' map.
+const apiPrefix = "api/"
+
 // loadK8s reads deploy/k8s: the kustomization and the objects of every
-// resource it lists, by kind (one object of each kind).
+// resource it lists, by kind (one object of each kind; the producer API's
+// under apiPrefix + kind).
 func loadK8s(t *testing.T) (kustomization, map[string]k8sObject) {
 	t.Helper()
 	dir := deployPath(t, "k8s")
@@ -202,13 +207,18 @@ func loadK8s(t *testing.T) (kustomization, map[string]k8sObject) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		for _, o := range objs {
-			if _, dup := byKind[o.Kind]; dup {
-				t.Fatalf("two objects of kind %s", o.Kind)
+			key := o.Kind
+			if o.Metadata.Labels["app.kubernetes.io/component"] == "api" {
+				key = apiPrefix + o.Kind
 			}
-			byKind[o.Kind] = o
+			if _, dup := byKind[key]; dup {
+				t.Fatalf("two objects of kind %s", key)
+			}
+			byKind[key] = o
 		}
 	}
-	for _, kind := range []string{"Namespace", "ServiceAccount", "ConfigMap", "Deployment", "Service", "PodDisruptionBudget"} {
+	for _, kind := range []string{"Namespace", "ServiceAccount", "ConfigMap", "Deployment", "Service", "PodDisruptionBudget",
+		apiPrefix + "Deployment", apiPrefix + "Service", apiPrefix + "Secret"} {
 		if _, ok := byKind[kind]; !ok {
 			t.Fatalf("no %s in deploy/k8s", kind)
 		}
@@ -413,5 +423,127 @@ func TestKustomizeBuild(t *testing.T) {
 		if got := d.Spec.Template.Spec.Containers[0].Image; got != want {
 			t.Errorf("rendered image %q, want %q", got, want)
 		}
+	}
+}
+
+// TestKubernetesAPI checks the producer API's manifests: the workers'
+// hardening, probes on /healthz and /readyz, the tokens file from its Secret,
+// and a Service named after the scrape job the alert rule selects.
+func TestKubernetesAPI(t *testing.T) {
+	t.Parallel()
+	k, objs := loadK8s(t)
+	var cm struct {
+		Data map[string]string `yaml:"data"`
+	}
+	decodeSpec(t, objs["ConfigMap"], &cm)
+	shutdown, err := time.ParseDuration(cm.Data["SHUTDOWN_TIMEOUT"])
+	if err != nil {
+		t.Fatalf("SHUTDOWN_TIMEOUT: %v", err)
+	}
+	var d deploymentSpec
+	decodeSpec(t, objs[apiPrefix+"Deployment"], &d)
+	// The tokens volume, which deploymentSpec leaves out.
+	var extra struct {
+		Spec struct {
+			Template struct {
+				Spec struct {
+					Containers []struct {
+						VolumeMounts []struct {
+							Name      string `yaml:"name"`
+							MountPath string `yaml:"mountPath"`
+							ReadOnly  bool   `yaml:"readOnly"`
+						} `yaml:"volumeMounts"`
+					} `yaml:"containers"`
+					Volumes []struct {
+						Name   string `yaml:"name"`
+						Secret *struct {
+							SecretName string `yaml:"secretName"`
+						} `yaml:"secret"`
+					} `yaml:"volumes"`
+				} `yaml:"spec"`
+			} `yaml:"template"`
+		} `yaml:"spec"`
+	}
+	decodeSpec(t, objs[apiPrefix+"Deployment"], &extra)
+	pod := d.Spec.Template.Spec
+	if g := pod.TerminationGracePeriodSeconds; g == nil || time.Duration(*g)*time.Second <= shutdown {
+		t.Errorf("api: terminationGracePeriodSeconds must exceed SHUTDOWN_TIMEOUT %v", shutdown)
+	}
+	if !subset(d.Spec.Selector.MatchLabels, d.Spec.Template.Metadata.Labels) || d.Spec.Replicas < 2 {
+		t.Errorf("api: selector %v, pod labels %v, replicas %d", d.Spec.Selector.MatchLabels, d.Spec.Template.Metadata.Labels, d.Spec.Replicas)
+	}
+	var workers deploymentSpec
+	decodeSpec(t, objs["Deployment"], &workers)
+	if subset(workers.Spec.Selector.MatchLabels, d.Spec.Template.Metadata.Labels) {
+		t.Error("the workers' Deployment selects the API's pods")
+	}
+	if len(pod.Containers) != 1 {
+		t.Fatalf("api: %d containers", len(pod.Containers))
+	}
+	c := pod.Containers[0]
+	if !slices.Equal(c.Command, []string{"api"}) || len(k.Images) != 1 || c.Image != k.Images[0].Name {
+		t.Errorf("api: command %v image %q", c.Command, c.Image)
+	}
+	if len(c.Ports) != 1 || c.Ports[0].ContainerPort != 8088 {
+		t.Fatalf("api: ports %+v, want 8088", c.Ports)
+	}
+	portName := c.Ports[0].Name
+	for _, p := range []struct {
+		probe *probe
+		path  string
+	}{{c.LivenessProbe, "/healthz"}, {c.ReadinessProbe, "/readyz"}} {
+		if p.probe == nil || p.probe.HTTPGet == nil || p.probe.HTTPGet.Path != p.path || fmt.Sprint(p.probe.HTTPGet.Port) != portName {
+			t.Errorf("api: want a probe on %s port %s, got %+v", p.path, portName, p.probe)
+		}
+	}
+	sc := c.SecurityContext
+	if !isTrue(pod.SecurityContext.RunAsNonRoot) || !isTrue(sc.ReadOnlyRootFilesystem) || sc.AllowPrivilegeEscalation == nil ||
+		*sc.AllowPrivilegeEscalation || !slices.Equal(sc.Capabilities.Drop, []string{"ALL"}) {
+		t.Errorf("api: security context %+v, pod %+v: want the workers' hardening", sc, pod.SecurityContext)
+	}
+	if c.Resources.Requests["cpu"] == "" || c.Resources.Requests["memory"] == "" || c.Resources.Limits["memory"] == "" {
+		t.Errorf("api: resources %+v", c.Resources)
+	}
+	env := map[string]string{}
+	for _, e := range c.Env {
+		env[e.Name] = e.Value
+		if strings.HasPrefix(e.Name, "ALIBABA_CLOUD_") {
+			t.Errorf("api: %s set; the API needs no cloud credentials", e.Name)
+		}
+	}
+	if _, port, err := net.SplitHostPort(env["API_ADDR"]); err != nil || port != "8088" || strings.HasPrefix(env["API_ADDR"], "127.") {
+		t.Errorf("api: API_ADDR %q, want all interfaces on 8088", env["API_ADDR"])
+	}
+	mounts := extra.Spec.Template.Spec.Containers[0].VolumeMounts
+	vols := extra.Spec.Template.Spec.Volumes
+	secret := objs[apiPrefix+"Secret"]
+	if len(mounts) != 1 || !mounts[0].ReadOnly || filepath.Join(mounts[0].MountPath, "tokens") != env["API_TOKENS_FILE"] ||
+		len(vols) != 1 || vols[0].Name != mounts[0].Name || vols[0].Secret == nil || vols[0].Secret.SecretName != secret.Metadata.Name {
+		t.Errorf("api: mounts %+v, volumes %+v, API_TOKENS_FILE %q: want the Secret %s's tokens key read-only there",
+			mounts, vols, env["API_TOKENS_FILE"], secret.Metadata.Name)
+	}
+	var sec struct {
+		StringData map[string]string `yaml:"stringData"`
+	}
+	decodeSpec(t, secret, &sec)
+	for _, line := range strings.Split(sec.StringData["tokens"], "\n") {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "#") {
+			t.Errorf("api-secret.yaml ships a client line %q: it must hold none, so nobody runs a published token", l)
+		}
+	}
+	if _, ok := sec.StringData["tokens"]; !ok {
+		t.Error("api-secret.yaml has no tokens key")
+	}
+
+	var svc serviceSpec
+	decodeSpec(t, objs[apiPrefix+"Service"], &svc)
+	if objs[apiPrefix+"Service"].Metadata.Name != apiJob {
+		t.Errorf("API Service %q: name it %s, the job its alert rule selects", objs[apiPrefix+"Service"].Metadata.Name, apiJob)
+	}
+	if !subset(svc.Spec.Selector, d.Spec.Template.Metadata.Labels) || subset(svc.Spec.Selector, workers.Spec.Template.Metadata.Labels) {
+		t.Errorf("API Service selector %v must select the API's pods only", svc.Spec.Selector)
+	}
+	if len(svc.Spec.Ports) != 1 || fmt.Sprint(svc.Spec.Ports[0].TargetPort) != portName {
+		t.Errorf("API Service ports %+v, want one to %s", svc.Spec.Ports, portName)
 	}
 }

@@ -33,6 +33,10 @@ const (
 // essworkerJob is the scrape job the alert rules and the dashboard select.
 const essworkerJob = "essworker"
 
+// apiJob is the scrape job of the producer API, which its alert rule and
+// dashboard row select.
+const apiJob = "essworker-api"
+
 func loadPrometheusConfig(t testing.TB) map[string]any {
 	t.Helper()
 	var cfg map[string]any
