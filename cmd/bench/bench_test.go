@@ -50,7 +50,7 @@ func TestQuickRun(t *testing.T) {
 			switch {
 			case v == verdictError:
 				t.Errorf("%s: a row in error", goal)
-			case goal == "P3" || goal == "P5":
+			case goal == "P3" || goal == "P5" || goal == "P6":
 				if v != verdictSkip {
 					t.Errorf("%s: verdict %s, want %s (not selected)", goal, v, verdictSkip)
 				}
@@ -228,5 +228,35 @@ func TestLogRecorder(t *testing.T) {
 	}
 	if _, err := rec.waitDone(context.Background(), 2, 10*time.Millisecond); err == nil {
 		t.Error("waitDone(2) returned with one job done")
+	}
+}
+
+// TestQuickRunAPI runs P6 alone with --quick: one row, judged against its
+// target, beside tasks.Enqueue. It asserts no performance figure.
+func TestQuickRunAPI(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	srv.RequireReal(t) // the row's notes read INFO stats, which miniredis does not serve
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Second)
+	defer cancel()
+	code := run(ctx, []string{"--quick", "--only", "P6", "--redis-url", srv.URL(0)}, &stdout, &stderr)
+	out := stdout.String()
+	t.Logf("stdout:\n%s\nstderr:\n%s", out, stderr.String())
+	if code != exitPass && code != exitFail {
+		t.Fatalf("exit code %d, want %d or %d", code, exitPass, exitFail)
+	}
+	var rows []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "P6 ") {
+			rows = append(rows, line)
+		}
+	}
+	if len(rows) != 1 || !strings.Contains(rows[0], "submissions/s through the producer API") ||
+		!strings.Contains(rows[0], "(tasks.Enqueue direct)") || !strings.Contains(rows[0], "≥ 0.50") ||
+		!(strings.HasSuffix(rows[0], verdictPass) || strings.HasSuffix(rows[0], verdictFail)) {
+		t.Fatalf("P6 rows %q, want one judged row against tasks.Enqueue", rows)
+	}
+	if !strings.Contains(out, "300 submissions of one job each per measurement, 16 concurrent clients") {
+		t.Error("no P6 note on the load")
 	}
 }

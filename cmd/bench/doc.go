@@ -23,11 +23,17 @@
 //     the whole pipeline against the ESS-call handler.
 //   - P5: worker RSS at most 100 MB with 10,000 jobs waiting on activities;
 //     Redis memory per waiting job reported.
+//   - P6: submissions per second through the producer API (internal/apiserver:
+//     bearer token, JSON over HTTP, the look-up of each token in every queue),
+//     one job each from 16 concurrent clients, at least half those of
+//     tasks.Enqueue called directly by 16 goroutines on the same Redis, in the
+//     same run.
 //
 // The bench starts its own redis-server on a free loopback port (or uses
 // --redis-url) and the ESS emulator (essclient/esstest) in process. P1, P2 and
-// P4 run the worker in process (internal/worker); P3 and P5 run real worker
-// processes, built with go build into a temporary directory. Every figure is
+// P4 run the worker in process (internal/worker), P6 the producer API
+// (internal/apiserver); P3 and P5 run real worker processes, built with go
+// build into a temporary directory. Every figure is
 // taken in this run, so ratios compare like with like on this machine.
 //
 // Completion times for P2 are the worker's "job done" log records, which have

@@ -27,6 +27,9 @@ type sizes struct {
 	// they all wait.
 	memoryJobs   int
 	memoryWindow time.Duration
+	// P6: apiSubmissions submissions per measurement, apiReps measurements of
+	// each side (the median is kept).
+	apiSubmissions, apiReps int
 }
 
 var (
@@ -36,6 +39,7 @@ var (
 		rateJobs:       800,
 		throughputJobs: 2000, throughputReps: 3,
 		memoryJobs: 10000, memoryWindow: 10 * time.Second,
+		apiSubmissions: 4000, apiReps: 3,
 	}
 	quickSizes = sizes{
 		pollGroups: 4, pollJobsPerGroup: 2, pollActivity: time.Second, pollInterval: 2 * time.Second,
@@ -43,6 +47,7 @@ var (
 		rateJobs:       100,
 		throughputJobs: 300, throughputReps: 1,
 		memoryJobs: 500, memoryWindow: 2 * time.Second,
+		apiSubmissions: 300, apiReps: 1,
 	}
 )
 

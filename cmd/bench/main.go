@@ -40,7 +40,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var only string
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&only, "only", "", "comma-separated goals to run (P1..P5); default all")
+	fs.StringVar(&only, "only", "", "comma-separated goals to run (P1..P6); default all")
 	fs.BoolVar(&o.quick, "quick", false, "small sizes and short activities: a smoke run, not the figures of record")
 	fs.StringVar(&o.redisURL, "redis-url", "", "use this Redis (a dedicated database: the bench leaves a few keys) instead of starting redis-server")
 	fs.StringVar(&o.workerBin, "worker-bin", "", "worker binary for P3 and P5 (default: go build essworker/cmd/worker into a temporary directory)")
@@ -136,7 +136,7 @@ type scenario struct {
 	run   func(context.Context, *benchEnv) result
 }
 
-var goalNames = []string{"P1", "P2", "P3", "P4", "P5"}
+var goalNames = []string{"P1", "P2", "P3", "P4", "P5", "P6"}
 
 // scenarios in the order they run and print.
 var scenarios = []scenario{
@@ -144,4 +144,5 @@ var scenarios = []scenario{
 	{name: "shared rate limit", goals: []string{"P3"}, run: runRateLimit},
 	{name: "sync throughput", goals: []string{"P4"}, run: runThroughput},
 	{name: "memory", goals: []string{"P5"}, run: runMemory},
+	{name: "producer API", goals: []string{"P6"}, run: runAPI},
 }

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"io"
+	"net/http"
 	"testing"
 
 	"essworker/essclient/esstest"
 	"essworker/internal/redistest"
+	"essworker/tasks"
 )
 
 // Benchmarks behind P4, for profiling the pipeline (see docs/PERFORMANCE.md):
@@ -72,4 +74,26 @@ func timerOf(b *testing.B) timer {
 			b.StopTimer()
 		}
 	}
+}
+
+// BenchmarkAPISubmissions makes b.N submissions through the producer API from
+// 16 clients, as P6 does: for profiling the API's side of P6.
+func BenchmarkAPISubmissions(b *testing.B) {
+	env := benchEnvFor(b)
+	ctx := context.Background()
+	srv, stop, err := startAPI(ctx, env)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stop()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: apiClients}}
+	defer client.CloseIdleConnections()
+	b.ResetTimer()
+	f, err := measureSubmissions(ctx, env, "api-bench", b.N, func(ctx context.Context, queue string, p tasks.DetachPayload) error {
+		return submit(ctx, client, srv.URL(), queue, p)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(f.perSecond(), "submissions/s")
 }
