@@ -194,3 +194,31 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond) // polling interval
 	}
 }
+
+func TestFlagsAndEnvironment(t *testing.T) {
+	t.Parallel()
+	env := envOf(map[string]string{
+		"API_ADDR": "0.0.0.0:9000", "REDIS_URL": "redis://10.0.0.1:6379/2", "REDIS_TLS_CA_FILE": "/ca.pem",
+		"API_TOKENS_FILE": "/etc/tokens", "API_INSECURE_NO_AUTH": "false", "API_TLS_CERT_FILE": "/c.pem",
+		"API_TLS_KEY_FILE": "/k.pem", "LOG_LEVEL": "debug", "LOG_FORMAT": "text", "SHUTDOWN_TIMEOUT": "7s",
+	})
+	c, err := parseFlags(nil, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := apiserver.Config{Addr: "0.0.0.0:9000", RedisURL: "redis://10.0.0.1:6379/2", RedisTLSCAFile: "/ca.pem",
+		TokensFile: "/etc/tokens", TLSCertFile: "/c.pem", TLSKeyFile: "/k.pem", LogLevel: "debug", LogFormat: "text",
+		ShutdownTimeout: 7 * time.Second}
+	if c != want {
+		t.Fatalf("from the environment: %+v, want %+v", c, want)
+	}
+	c, err = parseFlags([]string{"--addr", "127.0.0.1:1", "--shutdown-timeout", "1s", "--insecure-no-auth", "--tokens-file", ""},
+		envOf(map[string]string{"API_ADDR": "0.0.0.0:9000", "SHUTDOWN_TIMEOUT": "never", "API_TOKENS_FILE": "/etc/tokens"}), io.Discard)
+	if err != nil || c.Addr != "127.0.0.1:1" || c.ShutdownTimeout != time.Second || !c.InsecureNoAuth || c.TokensFile != "" {
+		t.Fatalf("flags over the environment: %+v, %v", c, err)
+	}
+	c, err = parseFlags(nil, envOf(nil), io.Discard)
+	if err != nil || c.Addr != apiserver.DefaultAddr || c.RedisURL != "redis://127.0.0.1:6379/0" || c.ShutdownTimeout != apiserver.DefaultShutdownTimeout {
+		t.Fatalf("defaults: %+v, %v", c, err)
+	}
+}

@@ -2,6 +2,9 @@ package apiserver
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -109,5 +112,50 @@ func waitFor(t testing.TB, cond func() bool) {
 			t.Fatal("condition not met within 10s")
 		}
 		time.Sleep(10 * time.Millisecond) // polling interval
+	}
+}
+
+// TestSlowHeadersCut: a client that never finishes its headers is cut off
+// after ReadHeaderTimeout instead of holding a connection.
+func TestSlowHeadersCut(t *testing.T) {
+	t.Parallel()
+	a := startAPI(t, "", nil)
+	s, err := New(context.Background(), a.cfg, a.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.http.ReadHeaderTimeout != readHeaderTimeout || s.http.ReadTimeout != readTimeout || readHeaderTimeout <= 0 {
+		t.Fatalf("ReadHeaderTimeout %v, ReadTimeout %v", s.http.ReadHeaderTimeout, s.http.ReadTimeout)
+	}
+	s.http.ReadHeaderTimeout = 200 * time.Millisecond // the test's own, to be quick
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	conn, err := net.Dial("tcp", s.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("POST /v1/detach-jobs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tokenCI + "\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err = io.ReadAll(conn)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("the connection was still open after 10s: %v", err)
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Errorf("cut after %v, want about 200ms", d)
+	}
+	if writeTimeout <= maxWait || s.http.WriteTimeout != writeTimeout || s.http.MaxHeaderBytes != maxHeaderBytes {
+		t.Errorf("server limits: write timeout %v (waits up to %v), max header bytes %d", writeTimeout, maxWait, s.http.MaxHeaderBytes)
 	}
 }
