@@ -71,6 +71,8 @@
 // 5i to 5i+4 in order, with ClientToken the version 5 UUID
 // (SHA-1, RFC 9562) of the name token+":"+i in namespace
 // 8b0d7f5e-3c52-4f0e-9a51-6d2f1e7c4a90 (ChunkToken), so a Go producer and
-// yours agree on the jobs of one request. Or run the enqueue command, which
-// takes the same JSON, one request per line (ParseDetachLines).
+// yours agree on the jobs of one request. Or submit the same JSON to the
+// producer API (cmd/api, POST /v1/detach-jobs), or run the enqueue command,
+// which takes it one request per line (ParseDetachLines); both split requests
+// and detect duplicates and conflicts with Producer.
 package tasks
