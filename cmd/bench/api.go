@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,7 +29,10 @@ const apiBenchToken = "bench-token-0123456789abcdef"
 // runAPI measures P6: submissions per second through the producer API (one
 // job each, apiClients concurrent HTTP clients, bearer authentication, the
 // cross-queue duplicate check) against tasks.Enqueue called directly by as
-// many goroutines on the same Redis, alternating, in this run.
+// many goroutines on the same Redis, alternating, in this run. A third side,
+// for reference, sends the same requests from the same clients to an HTTP
+// handler that reads the body and answers a fixed 202: what HTTP alone costs
+// on this machine, and so the most the API could reach.
 func runAPI(ctx context.Context, env *benchEnv) result {
 	s := env.sizes
 	srv, stop, err := startAPI(ctx, env)
@@ -40,7 +44,12 @@ func runAPI(ctx context.Context, env *benchEnv) result {
 	defer client.CloseIdleConnections()
 	direct := asynq.NewClient(env.redis.opt)
 	defer direct.Close()
-	var viaAPI, viaDirect, apiCmds, directCmds []float64
+	noop, err := startNoopHTTP()
+	if err != nil {
+		return result{err: err}
+	}
+	defer noop.Close()
+	var viaAPI, viaDirect, viaNoop, apiCmds, directCmds []float64
 	for rep := range s.apiReps {
 		d, err := measureSubmissions(ctx, env, fmt.Sprintf("direct%d", rep), s.apiSubmissions, func(ctx context.Context, queue string, p tasks.DetachPayload) error {
 			_, err := tasks.Enqueue(ctx, direct, p, asynq.Queue(queue))
@@ -55,19 +64,28 @@ func runAPI(ctx context.Context, env *benchEnv) result {
 		if err != nil {
 			return result{err: fmt.Errorf("producer API: %w", err)}
 		}
-		viaDirect, viaAPI = append(viaDirect, d.perSecond()), append(viaAPI, a.perSecond())
+		h, err := measureSubmissions(ctx, env, fmt.Sprintf("noop%d", rep), s.apiSubmissions, func(ctx context.Context, queue string, p tasks.DetachPayload) error {
+			return submit(ctx, client, "http://"+noop.Addr, queue, p)
+		})
+		if err != nil {
+			return result{err: fmt.Errorf("no-op HTTP handler: %w", err)}
+		}
+		viaDirect, viaAPI, viaNoop = append(viaDirect, d.perSecond()), append(viaAPI, a.perSecond()), append(viaNoop, h.perSecond())
 		directCmds, apiCmds = append(directCmds, d.commandsPerJob()), append(apiCmds, a.commandsPerJob())
 	}
-	a, d := median(viaAPI), median(viaDirect)
+	a, d, h := median(viaAPI), median(viaDirect), median(viaNoop)
 	res := result{rows: []row{
 		atLeast("P6", "submissions/s through the producer API", a, d, 0.5, perSecond, "tasks.Enqueue direct"),
+		reference("P6", "requests/s to a no-op HTTP handler, same clients", h, d, perSecond, "tasks.Enqueue direct"),
+		reference("P6", "producer API against the no-op HTTP handler", a, h, perSecond, "no-op HTTP"),
 	}}
 	res.notes = append(res.notes,
-		fmt.Sprintf("%d submissions of one job each per measurement, %d concurrent clients on each side, %d measurements of each side alternating, medians kept: API %v, tasks.Enqueue %v (submissions/s)",
-			s.apiSubmissions, apiClients, s.apiReps, roundAll(viaAPI), roundAll(viaDirect)),
+		fmt.Sprintf("%d submissions of one job each per measurement, %d concurrent clients on each side, %d measurements of each side alternating, medians kept: API %v, tasks.Enqueue %v, no-op HTTP %v (submissions/s)",
+			s.apiSubmissions, apiClients, s.apiReps, roundAll(viaAPI), roundAll(viaDirect), roundAll(viaNoop)),
 		fmt.Sprintf("Redis commands per submission (Lua scripts' inner commands included): API %.1f (the look-up of the token in every queue, then the enqueue), tasks.Enqueue %.1f",
 			median(apiCmds), median(directCmds)),
 		"the API runs in the bench process (internal/apiserver, bearer token, JSON over HTTP/1.1 keep-alive on loopback) and shares the 2 cores with its clients",
+		"no-op HTTP: the same requests from the same clients to a loopback net/http server whose handler reads the body and answers the API's 202 body at once, touching no Redis: the ceiling HTTP itself leaves on this machine",
 	)
 	return res
 }
@@ -151,3 +169,32 @@ func measureSubmissions(ctx context.Context, env *benchEnv, name string, n int, 
 	}
 	return runFigures{n: n, d: d, commands: cmds}, nil
 }
+
+// noopAnswer is what the no-op handler answers: a submission's 202, as the API
+// writes it.
+const noopAnswer = `{"jobs":[{"task_id":"detach:x","client_token":"x","queue":"default","state":"enqueued"}]}` + "\n"
+
+// noopHTTP is a loopback HTTP server whose handler reads the body and answers
+// noopAnswer.
+type noopHTTP struct {
+	Addr string
+	srv  *http.Server
+}
+
+func startNoopHTTP() (*noopHTTP, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("no-op HTTP handler: %w", err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, noopAnswer)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	return &noopHTTP{Addr: ln.Addr().String(), srv: srv}, nil
+}
+
+// Close stops the server.
+func (n *noopHTTP) Close() { _ = n.srv.Close() }

@@ -231,8 +231,9 @@ func TestLogRecorder(t *testing.T) {
 	}
 }
 
-// TestQuickRunAPI runs P6 alone with --quick: one row, judged against its
-// target, beside tasks.Enqueue. It asserts no performance figure.
+// TestQuickRunAPI runs P6 alone with --quick: a row judged against its
+// target, beside tasks.Enqueue, and the no-op HTTP reference rows. It asserts
+// no performance figure.
 func TestQuickRunAPI(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	srv.RequireReal(t) // the row's notes read INFO stats, which miniredis does not serve
@@ -251,10 +252,15 @@ func TestQuickRunAPI(t *testing.T) {
 			rows = append(rows, line)
 		}
 	}
-	if len(rows) != 1 || !strings.Contains(rows[0], "submissions/s through the producer API") ||
+	if len(rows) != 3 || !strings.Contains(rows[0], "submissions/s through the producer API") ||
 		!strings.Contains(rows[0], "(tasks.Enqueue direct)") || !strings.Contains(rows[0], "≥ 0.50") ||
 		!(strings.HasSuffix(rows[0], verdictPass) || strings.HasSuffix(rows[0], verdictFail)) {
-		t.Fatalf("P6 rows %q, want one judged row against tasks.Enqueue", rows)
+		t.Fatalf("P6 rows %q, want a judged row against tasks.Enqueue first", rows)
+	}
+	for _, r := range rows[1:] {
+		if !strings.Contains(r, "no-op HTTP") || !strings.HasSuffix(r, verdictInfo) {
+			t.Errorf("P6 row %q, want an INFO row of the no-op HTTP reference", r)
+		}
 	}
 	if !strings.Contains(out, "300 submissions of one job each per measurement, 16 concurrent clients") {
 		t.Error("no P6 note on the load")
