@@ -10,6 +10,7 @@ import (
 
 	"essworker/essclient/esstest"
 	"essworker/internal/redistest"
+	"essworker/internal/sharedtest"
 	"essworker/tasks"
 )
 
@@ -37,7 +38,7 @@ func TestCrashedWorkerHandsOverPollingJob(t *testing.T) {
 	if lines, code := runEnqueue(t, "", args...); code != 0 || len(lines) != 1 || lines[0]["state"] != tasks.StateEnqueued {
 		t.Fatalf("enqueue: exit %d, %v", code, lines)
 	}
-	waitFor(t, "the activity starts", 20*time.Second, func() (bool, string) {
+	sharedtest.WaitFor(t, "the activity starts", 20*time.Second, func() (bool, string) {
 		s := emu.stats(t)
 		return s.ActivitiesCreated == 1, "ActivitiesCreated=" + strconv.Itoa(s.ActivitiesCreated)
 	})
@@ -46,7 +47,7 @@ func TestCrashedWorkerHandsOverPollingJob(t *testing.T) {
 	// Between two looks at the activity the job is snoozed (state retry): kill
 	// the worker then, as a crash while a job waits on its activity.
 	id := tasks.TaskID("crash-a")
-	waitFor(t, "the job snoozes on its activity", 10*time.Second, func() (bool, string) {
+	sharedtest.WaitFor(t, "the job snoozes on its activity", 10*time.Second, func() (bool, string) {
 		info, err := insp.GetTaskInfo(tasks.DefaultQueue, id)
 		if err != nil {
 			return false, err.Error()

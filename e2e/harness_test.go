@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,15 +18,15 @@ import (
 	"time"
 
 	"essworker/essclient/esstest"
+	"essworker/internal/sharedtest"
 )
 
 // Timing of the harness.
 const (
-	startTimeout = 20 * time.Second       // a process until it serves
-	stopTimeout  = 10 * time.Second       // a killed process until it is reaped
-	pollEvery    = 100 * time.Millisecond // condition checks
-	httpTimeout  = 5 * time.Second        // one control or probe request
-	logTailLines = 40                     // lines of a log shown on failure
+	startTimeout = 20 * time.Second // a process until it serves
+	stopTimeout  = 10 * time.Second // a killed process until it is reaped
+	httpTimeout  = 5 * time.Second  // one control or probe request
+	logTailLines = 40               // lines of a log shown on failure
 )
 
 // Worker settings shared by every test: short waits so jobs move fast.
@@ -38,34 +37,6 @@ const (
 )
 
 var httpClient = &http.Client{Timeout: httpTimeout}
-
-// freePort returns a loopback port that nothing listens on now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// waitFor checks cond every pollEvery until it holds, failing t after within.
-// cond returns whether it holds and, when not, what it saw (for the failure).
-func waitFor(t *testing.T, what string, within time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ok, seen := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v (last seen: %s)", what, within, seen)
-		}
-		time.Sleep(pollEvery)
-	}
-}
 
 // proc is one program run as a child process, its stdout and stderr appended to
 // a log file that outlives restarts. On failure the test shows the log's tail.
@@ -242,7 +213,10 @@ func startEmulator(t *testing.T, cfg emulatorConfig) *emulator {
 	if err := os.WriteFile(statePath, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	addr, err := sharedtest.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
 	args := []string{"--addr", addr, "--state", statePath}
 	if cfg.ActivityDuration > 0 {
 		args = append(args, "--activity-duration", cfg.ActivityDuration.String())
@@ -251,7 +225,7 @@ func startEmulator(t *testing.T, cfg emulatorConfig) *emulator {
 		args = append(args, "--seed", strconv.FormatInt(cfg.Seed, 10))
 	}
 	e := &emulator{proc: startProc(t, "ess-emulator", binaries.emulator, args, baseEnv()), url: "http://" + addr}
-	waitFor(t, "ess-emulator serves", startTimeout, func() (bool, string) {
+	sharedtest.WaitFor(t, "ess-emulator serves", startTimeout, func() (bool, string) {
 		if !e.running() {
 			t.Fatalf("ess-emulator exited at start: %v\n%s", e.waitErr, tail(e.logPath, logTailLines))
 		}
@@ -330,7 +304,10 @@ type workerProc struct {
 // once /readyz answers 200.
 func startWorker(t *testing.T, name, redisURL, essURL string, extra ...string) *workerProc {
 	t.Helper()
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	addr, err := sharedtest.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
 	args := []string{
 		"--redis-url", redisURL, "--ess-endpoint", essURL, "--metrics-addr", addr,
 		"--poll-interval", pollInterval, "--ess-qps", essQPS, "--max-retry", maxRetry,
@@ -358,7 +335,7 @@ func (w *workerProc) restart(t *testing.T) {
 
 func (w *workerProc) waitReady(t *testing.T) {
 	t.Helper()
-	waitFor(t, w.name+" /readyz 200", startTimeout, func() (bool, string) {
+	sharedtest.WaitFor(t, w.name+" /readyz 200", startTimeout, func() (bool, string) {
 		if !w.running() {
 			t.Fatalf("%s exited at start: %v\n%s", w.name, w.waitErr, tail(w.logPath, logTailLines))
 		}

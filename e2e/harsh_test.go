@@ -18,6 +18,7 @@ import (
 
 	"essworker/essclient/esstest"
 	"essworker/internal/redistest"
+	"essworker/internal/sharedtest"
 	"essworker/tasks"
 )
 
@@ -137,7 +138,7 @@ func TestHarshESS(t *testing.T) {
 
 	// One worker alone, so the mixed batch whose group read is in flight is its own.
 	w1 := startWorker(t, "worker-1", rs.URL(0), emu.url)
-	waitFor(t, "a mixed batch reads its group", 60*time.Second, func() (bool, string) {
+	sharedtest.WaitFor(t, "a mixed batch reads its group", 60*time.Second, func() (bool, string) {
 		n := emu.stats(t).Calls[esstest.ActionDescribeScalingGroups]["OK"]
 		return n >= 1, "DescribeScalingGroups=" + strconv.Itoa(n)
 	})

@@ -7,6 +7,7 @@ import (
 
 	"essworker/essclient/esstest"
 	"essworker/internal/redistest"
+	"essworker/internal/sharedtest"
 )
 
 // TestLatePollDoesNotSlowTheGroup: a job whose look at its activity came late
@@ -46,7 +47,7 @@ func TestLatePollDoesNotSlowTheGroup(t *testing.T) {
 	// one-second activity only seconds later.
 	emu.setFaults(t, esstest.FaultPlan{esstest.ActionDescribeScalingActivities: {ErrorRate: 1, ErrorCodes: []string{"Throttling.User"}}})
 	enqueueJob(lbs[0], false)
-	waitFor(t, "two throttled polls", 60*time.Second, func() (bool, string) {
+	sharedtest.WaitFor(t, "two throttled polls", 60*time.Second, func() (bool, string) {
 		n := emu.stats(t).Calls[esstest.ActionDescribeScalingActivities]["Throttling.User"]
 		return n >= 2, "throttled=" + strconv.Itoa(n)
 	})

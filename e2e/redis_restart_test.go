@@ -11,6 +11,7 @@ import (
 
 	"essworker/essclient/esstest"
 	"essworker/internal/redistest"
+	"essworker/internal/sharedtest"
 )
 
 // TestRedisRestart stops Redis (AOF on) in the middle of a run and starts it
@@ -37,7 +38,7 @@ func TestRedisRestart(t *testing.T) {
 		startWorker(t, "worker-1", rs.URL(0), emu.url),
 		startWorker(t, "worker-2", rs.URL(0), emu.url),
 	}
-	waitFor(t, "a fifth of the detaches applied", time.Minute, func() (bool, string) {
+	sharedtest.WaitFor(t, "a fifth of the detaches applied", time.Minute, func() (bool, string) {
 		n := emu.stats(t).DetachesApplied
 		return n >= w.detaching/5, "applied=" + strconv.Itoa(n)
 	})
@@ -45,7 +46,7 @@ func TestRedisRestart(t *testing.T) {
 	rs.Stop(t)
 	stopped := time.Now()
 	for _, wp := range workers {
-		waitFor(t, wp.name+" /readyz 503 while Redis is down", 10*time.Second, func() (bool, string) {
+		sharedtest.WaitFor(t, wp.name+" /readyz 503 while Redis is down", 10*time.Second, func() (bool, string) {
 			code := wp.readyz()
 			return code == http.StatusServiceUnavailable, strconv.Itoa(code)
 		})
@@ -54,7 +55,7 @@ func TestRedisRestart(t *testing.T) {
 	rs.Restart(t)
 	down := time.Since(stopped)
 	for _, wp := range workers {
-		waitFor(t, wp.name+" /readyz 200 after Redis is back", 30*time.Second, func() (bool, string) {
+		sharedtest.WaitFor(t, wp.name+" /readyz 200 after Redis is back", 30*time.Second, func() (bool, string) {
 			if !wp.running() {
 				t.Fatalf("%s exited while Redis was down: %v", wp.name, wp.waitErr)
 			}

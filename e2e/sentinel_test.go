@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"essworker/essclient/esstest"
+	"essworker/internal/sharedtest"
 )
 
 // masterName is the name the sentinels monitor the master under.
@@ -46,7 +47,13 @@ func startSentinelSet(t *testing.T) *sentinelSet {
 	if err1 != nil || err2 != nil {
 		t.Skip("needs redis-server and redis-sentinel on the PATH (Debian packages redis-server, redis-sentinel)")
 	}
-	addr := func() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))) }
+	addr := func() string {
+		a, err := sharedtest.FreeAddr()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
 	s := &sentinelSet{master: addr(), replica: addr()}
 	redisArgs := func(a string) []string {
 		_, port, _ := net.SplitHostPort(a)
@@ -56,7 +63,7 @@ func startSentinelSet(t *testing.T) *sentinelSet {
 	_, masterPort, _ := net.SplitHostPort(s.master)
 	startProc(t, "redis-replica", serverPath, append(redisArgs(s.replica), "--replicaof", "127.0.0.1", masterPort), baseEnv())
 	replica := redisClient(t, s.replica)
-	waitFor(t, "the replica syncs with the master", startTimeout, func() (bool, string) {
+	sharedtest.WaitFor(t, "the replica syncs with the master", startTimeout, func() (bool, string) {
 		info, err := replica.Info(context.Background(), "replication").Result()
 		return err == nil && strings.Contains(info, "master_link_status:up"), fmt.Sprint(err)
 	})
@@ -77,7 +84,7 @@ func startSentinelSet(t *testing.T) *sentinelSet {
 	for _, a := range s.sentinels {
 		sc := redis.NewSentinelClient(&redis.Options{Addr: a})
 		t.Cleanup(func() { _ = sc.Close() })
-		waitFor(t, "sentinel "+a+" knows the replica and its peers", 30*time.Second, func() (bool, string) {
+		sharedtest.WaitFor(t, "sentinel "+a+" knows the replica and its peers", 30*time.Second, func() (bool, string) {
 			ctx := context.Background()
 			replicas, err1 := sc.Replicas(ctx, masterName).Result()
 			peers, err2 := sc.Sentinels(ctx, masterName).Result()
@@ -120,7 +127,7 @@ func TestSentinelFailover(t *testing.T) {
 		startWorker(t, "worker-1", set.url(), emu.url),
 		startWorker(t, "worker-2", set.url(), emu.url),
 	}
-	waitFor(t, "a fifth of the detaches applied", time.Minute, func() (bool, string) {
+	sharedtest.WaitFor(t, "a fifth of the detaches applied", time.Minute, func() (bool, string) {
 		n := emu.stats(t).DetachesApplied
 		return n >= w.detaching/5, "applied=" + strconv.Itoa(n)
 	})
@@ -131,7 +138,7 @@ func TestSentinelFailover(t *testing.T) {
 	if err := sc.Failover(context.Background(), masterName).Err(); err != nil {
 		t.Fatalf("SENTINEL FAILOVER: %v", err)
 	}
-	waitFor(t, "the replica becomes master", 30*time.Second, func() (bool, string) {
+	sharedtest.WaitFor(t, "the replica becomes master", 30*time.Second, func() (bool, string) {
 		a, err := sc.GetMasterAddrByName(context.Background(), masterName).Result()
 		return err == nil && net.JoinHostPort(a[0], a[1]) == set.replica, fmt.Sprint(a, err)
 	})

@@ -12,6 +12,7 @@ import (
 
 	"essworker/essclient/esstest"
 	"essworker/internal/redistest"
+	"essworker/internal/sharedtest"
 	"essworker/tasks"
 )
 
@@ -88,7 +89,7 @@ func TestSIGTERMFinishesOrHandsBack(t *testing.T) {
 	emu.setFaults(t, esstest.FaultPlan{esstest.ActionDetachLoadBalancers: {Latency: esstest.Duration(time.Second)}})
 	w1 := startWorker(t, "worker-1", rs.URL(0), emu.url, "--concurrency", strconv.Itoa(perPhase), "--shutdown-timeout", "10s")
 	finished := enqueueRange(0, perPhase)
-	waitFor(t, "phase 1 calls in flight", 30*time.Second, detachCallsAre(perPhase))
+	sharedtest.WaitFor(t, "phase 1 calls in flight", 30*time.Second, detachCallsAre(perPhase))
 	took1 := terminate(w1, 10*time.Second)
 	if got := states(finished); got["completed"] != perPhase {
 		t.Errorf("phase 1: after exit the jobs are %v, want all %d completed", got, perPhase)
@@ -99,7 +100,7 @@ func TestSIGTERMFinishesOrHandsBack(t *testing.T) {
 	emu.setFaults(t, esstest.FaultPlan{esstest.ActionDetachLoadBalancers: {Latency: esstest.Duration(30 * time.Second)}})
 	w2 := startWorker(t, "worker-2", rs.URL(0), emu.url, "--concurrency", strconv.Itoa(perPhase), "--shutdown-timeout", "2s", "--ess-timeout", "60s")
 	handedBack := enqueueRange(perPhase, 2*perPhase)
-	waitFor(t, "phase 2 calls in flight", 30*time.Second, detachCallsAre(2*perPhase))
+	sharedtest.WaitFor(t, "phase 2 calls in flight", 30*time.Second, detachCallsAre(2*perPhase))
 	took2 := terminate(w2, 2*time.Second)
 	got := states(handedBack)
 	if got["active"] != 0 || got["pending"]+got["retry"] != perPhase {
@@ -109,7 +110,7 @@ func TestSIGTERMFinishesOrHandsBack(t *testing.T) {
 	emu.setFaults(t, esstest.FaultPlan{})
 	startWorker(t, "worker-3", rs.URL(0), emu.url)
 	all := slices.Concat(finished, handedBack)
-	waitFor(t, "every job completed", 90*time.Second, func() (bool, string) {
+	sharedtest.WaitFor(t, "every job completed", 90*time.Second, func() (bool, string) {
 		got := states(all)
 		return got["completed"] == len(all), fmt.Sprint(got)
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"essworker/essclient/esstest"
+	"essworker/internal/sharedtest"
 	"essworker/tasks"
 )
 
@@ -133,7 +134,7 @@ func queueDone(t *testing.T, insp *asynq.Inspector, total int, within time.Durat
 			logUnfinished(t, insp)
 		}
 	})
-	waitFor(t, fmt.Sprintf("all %d jobs end", total), within, func() (bool, string) {
+	sharedtest.WaitFor(t, fmt.Sprintf("all %d jobs end", total), within, func() (bool, string) {
 		qi, err := insp.GetQueueInfo(tasks.DefaultQueue)
 		if err != nil {
 			return false, err.Error()

@@ -13,6 +13,7 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials/provider"
 
 	"essworker/essclient/esstest"
+	"essworker/internal/sharedtest"
 )
 
 func TestDetachAndDescribe(t *testing.T) {
@@ -204,7 +205,10 @@ func TestCancelReturnsAtOnce(t *testing.T) {
 		_, err := c.DetachLoadBalancers(ctx, DetachRequest{ScalingGroupID: testGroup, LoadBalancerIDs: []string{"lb-1"}, ClientToken: "t"})
 		errc <- err
 	}()
-	waitFor(t, "the call to reach the emulator", func() bool { return srv.Stats().Calls[ActionDetachLoadBalancers]["OK"] == 1 })
+	sharedtest.WaitFor(t, "the call to reach the emulator", 5*time.Second, func() (bool, string) {
+		calls := srv.Stats().Calls[ActionDetachLoadBalancers]
+		return calls["OK"] == 1, fmt.Sprint(calls)
+	})
 	cancelled := time.Now()
 	cancel()
 	var err error
@@ -438,17 +442,5 @@ func (l *sleepyLimiter) Wait(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	}
-}
-
-// waitFor polls cond until it holds or 5s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"net"
 	"reflect"
 	"strings"
 	"testing"
 
 	"essworker/internal/redistest"
+	"essworker/internal/sharedtest"
 	"essworker/tasks"
 )
 
@@ -165,12 +165,10 @@ func TestFileWithBadLineQueuesNothing(t *testing.T) {
 
 func TestRedisUnreachable(t *testing.T) {
 	t.Parallel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := sharedtest.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := l.Addr().String()
-	l.Close() // a loopback port that nothing listens on
 	const password = "hunter2-secret"
 	for _, args := range [][]string{
 		{"--redis-url", "redis://:" + password + "@" + addr + "/0", "--group", "asg-1", "--lb", "lb-1"},

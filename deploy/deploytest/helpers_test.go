@@ -69,20 +69,3 @@ func readYAML(t testing.TB, path string, v any) {
 		t.Fatalf("%s: %v", path, err)
 	}
 }
-
-// waitFor calls check until it returns nil or within has passed, then fails t
-// with check's last error.
-func waitFor(t testing.TB, within time.Duration, what string, check func() error) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		err := check()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v: %v", what, within, err)
-		}
-		time.Sleep(100 * time.Millisecond) // polling interval of the condition
-	}
-}

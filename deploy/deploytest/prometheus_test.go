@@ -4,14 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"essworker/internal/logcapture"
+	"essworker/internal/sharedtest"
 	"essworker/internal/workertest"
 	"essworker/tasks"
 )
@@ -90,21 +89,14 @@ func writeTestPrometheusConfig(t *testing.T, dir, target string) string {
 	return path
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // startPrometheus runs the prometheus binary on a free loopback port with the
 // configuration at cfgPath and returns its base URL; it stops in t.Cleanup.
 func startPrometheus(t *testing.T, bin, cfgPath, dataDir string) string {
 	t.Helper()
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	addr, err := sharedtest.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
 	logs := &logcapture.Buffer{}
 	cmd := exec.Command(bin,
 		"--config.file="+cfgPath,
@@ -131,18 +123,15 @@ func startPrometheus(t *testing.T, bin, cfgPath, dataDir string) string {
 		}
 	})
 	base := "http://" + addr
-	waitFor(t, promStartTimeout, "prometheus /-/ready", func() error {
+	sharedtest.WaitFor(t, "prometheus /-/ready", promStartTimeout, func() (bool, string) {
 		select {
 		case err := <-exited:
 			exited <- err
-			return fmt.Errorf("prometheus exited: %v\n%s", err, logs.String())
+			return false, fmt.Sprintf("prometheus exited: %v\n%s", err, logs.String())
 		default:
 		}
 		code, _, err := workertest.Get(base + "/-/ready")
-		if err == nil && code != http.StatusOK {
-			err = fmt.Errorf("status %d", code)
-		}
-		return err
+		return err == nil && code == http.StatusOK, fmt.Sprint("status ", code, " ", err)
 	})
 	return base
 }
@@ -205,15 +194,12 @@ func TestPrometheusScrapesLiveWorker(t *testing.T) {
 		tasks.OutcomeInvalid: "0", tasks.OutcomeActivityFailed: "0", tasks.OutcomeActivityTimeout: "0",
 	}
 	q := fmt.Sprintf(`essworker_jobs_total{job=%q, instance=%q, type=%q}`, essworkerJob, w.addr, tasks.TypeDetachLoadBalancers)
-	waitFor(t, promDataTimeout, "worker series in Prometheus", func() error {
+	sharedtest.WaitFor(t, "worker series in Prometheus", promDataTimeout, func() (bool, string) {
 		got, err := query(base, q, "outcome")
 		if err != nil {
-			return err
+			return false, err.Error()
 		}
-		if fmt.Sprint(got) != fmt.Sprint(want) {
-			return fmt.Errorf("%s = %v, want %v", q, got, want)
-		}
-		return nil
+		return fmt.Sprint(got) == fmt.Sprint(want), fmt.Sprintf("%s = %v, want %v", q, got, want)
 	})
 	for _, c := range []struct{ query, label, key, want string }{
 		{`essworker_job_duration_seconds_count{job="essworker"}`, "type", tasks.TypeDetachLoadBalancers, "4"},
@@ -236,7 +222,7 @@ func TestPrometheusScrapesLiveWorker(t *testing.T) {
 		names = append(names, r.Alert)
 	}
 	slices.Sort(names)
-	waitFor(t, promDataTimeout, "alert rules loaded and evaluated", func() error {
+	sharedtest.WaitFor(t, "alert rules loaded and evaluated", promDataTimeout, func() (bool, string) {
 		var data struct {
 			Groups []struct {
 				Rules []struct {
@@ -248,7 +234,7 @@ func TestPrometheusScrapesLiveWorker(t *testing.T) {
 			} `json:"groups"`
 		}
 		if err := promAPI(base, "/api/v1/rules", &data); err != nil {
-			return err
+			return false, err.Error()
 		}
 		var loaded []string
 		var errs []error
@@ -264,9 +250,9 @@ func TestPrometheusScrapesLiveWorker(t *testing.T) {
 		if !slices.Equal(loaded, names) {
 			errs = append(errs, fmt.Errorf("loaded rules %v, want %v", loaded, names))
 		}
-		return errors.Join(errs...)
+		return len(errs) == 0, fmt.Sprint(errors.Join(errs...))
 	})
-	waitFor(t, promDataTimeout, "no alert active for a healthy worker", func() error {
+	sharedtest.WaitFor(t, "no alert active for a healthy worker", promDataTimeout, func() (bool, string) {
 		var data struct {
 			Alerts []struct {
 				Labels map[string]string `json:"labels"`
@@ -274,11 +260,8 @@ func TestPrometheusScrapesLiveWorker(t *testing.T) {
 			} `json:"alerts"`
 		}
 		if err := promAPI(base, "/api/v1/alerts", &data); err != nil {
-			return err
+			return false, err.Error()
 		}
-		if len(data.Alerts) > 0 {
-			return fmt.Errorf("active alerts: %+v", data.Alerts)
-		}
-		return nil
+		return len(data.Alerts) == 0, fmt.Sprintf("active alerts: %+v", data.Alerts)
 	})
 }

@@ -14,6 +14,7 @@ import (
 
 	"essworker/essclient/esstest"
 	"essworker/internal/logcapture"
+	"essworker/internal/sharedtest"
 )
 
 func setFaults(t *testing.T, srv *esstest.Server, p esstest.FaultPlan) {
@@ -127,8 +128,8 @@ func TestFaultLatencyHonoursClientGoingAway(t *testing.T) {
 		t.Errorf("client waited %v", took)
 	}
 	// The handler notices the closed connection and returns, instead of holding on for an hour.
-	waitFor(t, "the handler to log client_gone=true", func() bool {
-		return strings.Contains(logs.String(), "client_gone=true")
+	sharedtest.WaitFor(t, "the handler to log client_gone=true", 5*time.Second, func() (bool, string) {
+		return strings.Contains(logs.String(), "client_gone=true"), "log: " + logs.String()
 	})
 }
 

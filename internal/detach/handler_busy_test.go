@@ -1,6 +1,7 @@
 package detach_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"essworker/essclient/esstest"
 	"essworker/internal/detach"
+	"essworker/internal/sharedtest"
 	"essworker/tasks"
 )
 
@@ -64,15 +66,25 @@ func TestBusyWaitRestartsAfterAnotherAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, func() bool { return answers("ScalingActivityInProgress") >= 1 })
+	sharedtest.WaitFor(t, "a busy answer", 10*time.Second, func() (bool, string) {
+		n := answers("ScalingActivityInProgress")
+		return n >= 1, fmt.Sprint(n, " busy answers")
+	})
 	firstBusy := time.Now()
-	waitFor(t, 10*time.Second, func() bool { return answers("ScalingActivityInProgress") >= 2 })
+	sharedtest.WaitFor(t, "two busy answers", 10*time.Second, func() (bool, string) {
+		n := answers("ScalingActivityInProgress")
+		return n >= 2, fmt.Sprint(n, " busy answers")
+	})
 	setPlan("ServiceUnavailable")
-	waitFor(t, 10*time.Second, func() bool { return answers("ServiceUnavailable") >= 1 })
+	sharedtest.WaitFor(t, "a 503", 10*time.Second, func() (bool, string) {
+		n := answers("ServiceUnavailable")
+		return n >= 1, fmt.Sprint(n, " 503 answers")
+	})
 	setPlan("ScalingActivityInProgress")
 	busyBefore := answers("ScalingActivityInProgress")
-	waitFor(t, 10*time.Second, func() bool {
-		return answers("ScalingActivityInProgress") >= busyBefore+2 && time.Since(firstBusy) > bound+time.Second
+	sharedtest.WaitFor(t, "two more busy answers, past the bound", 10*time.Second, func() (bool, string) {
+		n := answers("ScalingActivityInProgress")
+		return n >= busyBefore+2 && time.Since(firstBusy) > bound+time.Second, fmt.Sprint(n, " busy answers after ", time.Since(firstBusy))
 	})
 	if err := p.emu.SetFaults(esstest.FaultPlan{}); err != nil {
 		t.Fatal(err)
@@ -80,18 +92,6 @@ func TestBusyWaitRestartsAfterAnotherAnswer(t *testing.T) {
 	infos := p.wait(t, enq)
 	if r := result(t, infos[0]); infos[0].State != asynq.TaskStateCompleted || r.Outcome != tasks.OutcomeDetached {
 		t.Fatalf("state %s result %+v: the busy wait did not restart after the 503", infos[0].State, r)
-	}
-}
-
-// waitFor polls cond every 20 ms until it holds, failing the test after limit.
-func waitFor(t *testing.T, limit time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v", limit)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -110,7 +110,10 @@ func TestBusyGroupOwnActivity(t *testing.T) {
 		t.Fatal(err)
 	}
 	busy := func() int { return p.emu.Stats().Calls[esstest.ActionDetachLoadBalancers]["ScalingActivityInProgress"] }
-	waitFor(t, 10*time.Second, func() bool { return busy() >= 2 })
+	sharedtest.WaitFor(t, "two busy answers", 10*time.Second, func() (bool, string) {
+		n := busy()
+		return n >= 2, fmt.Sprint(n, " busy answers")
+	})
 	clock.Advance(20 * time.Second)
 	infos := p.wait(t, enq)
 	r := result(t, infos[0])
@@ -138,7 +141,10 @@ func TestErrorAfterWorkCompletesOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, func() bool { return p.emu.Stats().Calls[esstest.ActionDetachLoadBalancers]["InternalError"] >= 1 })
+	sharedtest.WaitFor(t, "an error after the work", 10*time.Second, func() (bool, string) {
+		calls := p.emu.Stats().Calls[esstest.ActionDetachLoadBalancers]
+		return calls["InternalError"] >= 1, fmt.Sprint(calls)
+	})
 	if err := p.emu.SetFaults(esstest.FaultPlan{}); err != nil {
 		t.Fatal(err)
 	}

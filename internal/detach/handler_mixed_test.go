@@ -11,6 +11,7 @@ import (
 	"essworker/essclient"
 	"essworker/essclient/esstest"
 	"essworker/internal/detach"
+	"essworker/internal/sharedtest"
 	"essworker/tasks"
 )
 
@@ -154,8 +155,9 @@ func TestMixedBatchRetryResendsTheSavedCall(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, 10*time.Second, func() bool {
-				return p.emu.Stats().Calls[esstest.ActionDetachLoadBalancers]["ServiceUnavailable"] >= 1
+			sharedtest.WaitFor(t, "a 503 after the work", 10*time.Second, func() (bool, string) {
+				calls := p.emu.Stats().Calls[esstest.ActionDetachLoadBalancers]
+				return calls["ServiceUnavailable"] >= 1, fmt.Sprint(calls)
 			})
 			if err := p.emu.SetFaults(esstest.FaultPlan{}); err != nil {
 				t.Fatal(err)

@@ -26,6 +26,7 @@ import (
 	"essworker/internal/logcapture"
 	"essworker/internal/redisconn"
 	"essworker/internal/redistest"
+	"essworker/internal/sharedtest"
 	"essworker/internal/worker"
 	"essworker/internal/workertest"
 	"essworker/tasks"
@@ -233,20 +234,6 @@ func collectRedis(t *testing.T, ctx context.Context, rdb *redis.Client, ev *evid
 	t.Fatal("SCAN did not end")
 }
 
-// waitFor polls cond until it holds, calling tick before each look (to hurry
-// retries along); it fails the test at the deadline.
-func waitFor(t *testing.T, what string, within time.Duration, tick func(), cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, within)
-		}
-		tick()
-		time.Sleep(100 * time.Millisecond) // polling interval
-	}
-}
-
 // TestNoSecretLeaks runs two workers at debug level, one with the right and one
 // with a wrong access key secret (both with an STS token), on a Redis with a
 // password, while the emulator delays answers past the call timeout, fails
@@ -336,8 +323,10 @@ func TestNoSecretLeaks(t *testing.T) {
 		t.Fatal(err)
 	}
 	jobs = append(jobs, tasks.EnqueueResult{TaskID: invalid.ID, Queue: invalid.Queue})
-	waitFor(t, "calls abandoned at the timeout", 20*time.Second, hurry, func() bool {
-		return strings.Count(emuLogs.String(), `"client_gone":true`) >= 4
+	sharedtest.WaitFor(t, "calls abandoned at the timeout", 20*time.Second, func() (bool, string) {
+		hurry()
+		n := strings.Count(emuLogs.String(), `"client_gone":true`)
+		return n >= 4, fmt.Sprint(n, " abandoned")
 	})
 
 	// Phase 2: errors with ESS's own statuses, then lost answers.
@@ -345,25 +334,31 @@ func TestNoSecretLeaks(t *testing.T) {
 	if err := emu.SetFaults(esstest.FaultPlan{esstest.AllActions: {ErrorRate: 1, ErrorCodes: errorCodes}}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "every injected error code answered", 20*time.Second, hurry, func() bool {
+	sharedtest.WaitFor(t, "every injected error code answered", 20*time.Second, func() (bool, string) {
+		hurry()
 		for _, c := range errorCodes {
 			if calls(c) == 0 {
-				return false
+				return false, "no " + c
 			}
 		}
-		return true
+		return true, ""
 	})
 	if err := emu.SetFaults(esstest.FaultPlan{esstest.AllActions: {LostAnswerRate: 1}}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "answers lost", 20*time.Second, hurry, func() bool { return calls(esstest.CodeLostAnswer) >= 3 })
+	sharedtest.WaitFor(t, "answers lost", 20*time.Second, func() (bool, string) {
+		hurry()
+		n := calls(esstest.CodeLostAnswer)
+		return n >= 3, fmt.Sprint(n, " lost")
+	})
 
 	// Phase 3: no faults; every job ends.
 	if err := emu.SetFaults(esstest.FaultPlan{}); err != nil {
 		t.Fatal(err)
 	}
 	states := map[string]int{}
-	waitFor(t, "every job ended", 30*time.Second, hurry, func() bool {
+	sharedtest.WaitFor(t, "every job ended", 30*time.Second, func() (bool, string) {
+		hurry()
 		clear(states)
 		for _, j := range jobs {
 			info, err := insp.GetTaskInfo(j.Queue, j.TaskID)
@@ -372,7 +367,7 @@ func TestNoSecretLeaks(t *testing.T) {
 			}
 			states[info.State.String()]++
 		}
-		return states["completed"]+states["archived"] == len(jobs)
+		return states["completed"]+states["archived"] == len(jobs), fmt.Sprint(states)
 	})
 	t.Logf("job states: %v; emulator calls: %v", states, emu.Stats().Calls)
 	if calls(esstest.CodeSignatureDoesNotMatch) == 0 {
@@ -489,15 +484,15 @@ func httpsChild(t *testing.T, redisURL string) {
 		}
 		jobs = append(jobs, res...)
 	}
-	waitFor(t, "both jobs tried", 30*time.Second, func() {}, func() bool {
+	sharedtest.WaitFor(t, "both jobs tried", 30*time.Second, func() (bool, string) {
 		for _, j := range jobs {
 			info, err := insp.GetTaskInfo(j.Queue, j.TaskID)
 			if err != nil || info.LastErr == "" {
-				return false
+				return false, fmt.Sprintf("job %s: %v", j.TaskID, err)
 			}
 			t.Logf("job %s: %s", j.TaskID, info.LastErr)
 		}
-		return true
+		return true, ""
 	})
 }
 
