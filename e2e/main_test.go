@@ -1,12 +1,13 @@
 package e2e
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
+
+	"essworker/internal/sharedtest"
 )
 
 // EnvE2E, set to "1", runs the heavy end-to-end tests.
@@ -34,15 +35,13 @@ func TestMain(m *testing.M) {
 }
 
 func buildAndRun(m *testing.M, dir string) int {
-	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
+	paths, err := sharedtest.BuildBinaries(context.Background(), dir, nil,
 		"essworker/cmd/worker", "essworker/cmd/enqueue", "essworker/cmd/ess-emulator")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: go build: %v\n%s", err, out)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
-	binaries.worker = filepath.Join(dir, "worker")
-	binaries.enqueue = filepath.Join(dir, "enqueue")
-	binaries.emulator = filepath.Join(dir, "ess-emulator")
+	binaries.worker, binaries.enqueue, binaries.emulator = paths[0], paths[1], paths[2]
 	return m.Run()
 }
 

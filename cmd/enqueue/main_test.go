@@ -16,6 +16,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"essworker/internal/redistest"
+	"essworker/internal/sharedtest"
 	"essworker/tasks"
 )
 
@@ -39,13 +40,12 @@ func buildAndRun(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	binary = filepath.Join(dir, "enqueue")
-	args := append(append([]string{"build"}, buildFlags...), "-o", binary, ".")
-	out, err := exec.Command("go", args...).CombinedOutput()
+	paths, err := sharedtest.BuildBinaries(context.Background(), dir, buildFlags, "essworker/cmd/enqueue")
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "enqueue tests: go build: %v\n%s", err, out)
+		fmt.Fprintln(os.Stderr, "enqueue tests:", err)
 		return 1
 	}
+	binary = paths[0]
 	return m.Run()
 }
 

@@ -21,6 +21,8 @@ import (
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ess"
+
+	"essworker/internal/sharedtest"
 )
 
 const testState = `{"AccessKeys": {"TESTAKID": "TESTSECRET"},
@@ -52,10 +54,11 @@ func (b *lockedBuffer) String() string {
 func startEmulator(t *testing.T) (*exec.Cmd, string, *lockedBuffer, <-chan struct{}) {
 	t.Helper()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "ess-emulator")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	paths, err := sharedtest.BuildBinaries(context.Background(), dir, nil, "essworker/cmd/ess-emulator")
+	if err != nil {
+		t.Fatal(err)
 	}
+	bin := paths[0]
 	state := filepath.Join(dir, "state.json")
 	if err := os.WriteFile(state, []byte(testState), 0o600); err != nil {
 		t.Fatal(err)
