@@ -3,7 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
+	"net"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +70,30 @@ func TestQuickRun(t *testing.T) {
 	}
 	if !strings.Contains(out, "handler making only the ESS call") {
 		t.Error("P4 lacks the ESS-call-only reference")
+	}
+}
+
+// TestOwnRedis: without --redis-url the bench starts a redis-server of its
+// own, and its cleanup stops it.
+func TestOwnRedis(t *testing.T) {
+	if _, err := exec.LookPath("redis-server"); err != nil && os.Getenv(redistest.RequireEnv) != "1" {
+		t.Skip("the bench's own Redis needs redis-server on the PATH")
+	}
+	env, cleanup, err := newBenchEnv(context.Background(), options{}, io.Discard)
+	if err != nil {
+		cleanup()
+		t.Fatal(err)
+	}
+	addr, ok := strings.CutPrefix(env.redisNote, "Redis: a redis-server the bench started on ")
+	addr, _, _ = strings.Cut(addr, " ")
+	if !ok || env.redisVersion == "unknown" {
+		cleanup()
+		t.Fatalf("note %q, version %q: want the bench's own redis-server and its version", env.redisNote, env.redisVersion)
+	}
+	cleanup()
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Fatalf("%s still accepts connections after cleanup", addr)
 	}
 }
 

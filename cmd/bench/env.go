@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"essworker/internal/redistest"
 )
 
 // sizes are the loads of a run.
@@ -84,14 +86,14 @@ func newBenchEnv(ctx context.Context, o options, stderr io.Writer) (*benchEnv, f
 
 	url := o.redisURL
 	if url == "" {
-		srv, err := startRedis(ctx)
+		srv, err := redistest.StartProcess(redistest.Options{})
 		if err != nil {
 			cleanup()
-			return nil, func() {}, err
+			return nil, func() {}, fmt.Errorf("start a redis-server (or give --redis-url): %w", err)
 		}
-		stops = append(stops, srv.stop)
-		url = srv.url(0)
-		env.redisNote = "Redis: a redis-server the bench started on " + srv.addr + " (no persistence)"
+		stops = append(stops, srv.Close)
+		url = srv.URL(0)
+		env.redisNote = "Redis: a redis-server the bench started on " + srv.Addr + " (no persistence)"
 	} else {
 		env.redisNote = "Redis: --redis-url (shared; figures include whatever else runs on it)"
 	}

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -16,67 +13,6 @@ import (
 
 	"essworker/internal/redisconn"
 )
-
-// redisStartTimeout bounds how long a redis-server may take to answer PING.
-const redisStartTimeout = 10 * time.Second
-
-// redisServer is a redis-server process the bench started on a free loopback
-// port, with nothing kept on disk. internal/redistest does the same for tests,
-// but it needs a testing.TB.
-type redisServer struct {
-	addr string
-	dir  string
-	cmd  *exec.Cmd
-}
-
-// startRedis starts redis-server from PATH in a temporary directory.
-func startRedis(ctx context.Context) (*redisServer, error) {
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		return nil, fmt.Errorf("redis-server is not on PATH (install it, or give --redis-url): %w", err)
-	}
-	dir, err := os.MkdirTemp("", "essworker-bench-redis-")
-	if err != nil {
-		return nil, fmt.Errorf("temporary directory for redis-server: %w", err)
-	}
-	port, err := freePort()
-	if err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, err
-	}
-	s := &redisServer{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir}
-	s.cmd = exec.Command(path, "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", dir,
-		"--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", filepath.Join(dir, "redis.log"))
-	if err := s.cmd.Start(); err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("start redis-server: %w", err)
-	}
-	c := redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1})
-	defer c.Close()
-	err = waitFor(ctx, redisStartTimeout, 20*time.Millisecond, func() (bool, error) {
-		pctx, cancel := context.WithTimeout(ctx, time.Second)
-		defer cancel()
-		return c.Ping(pctx).Err() == nil, nil
-	})
-	if err != nil {
-		log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-		s.stop()
-		return nil, fmt.Errorf("redis-server on %s did not answer: %w\n%s", s.addr, err, log)
-	}
-	return s, nil
-}
-
-// url is the URL of database db.
-func (s *redisServer) url(db int) string { return fmt.Sprintf("redis://%s/%d", s.addr, db) }
-
-func (s *redisServer) stop() {
-	if s.cmd != nil {
-		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
-		s.cmd = nil
-	}
-	_ = os.RemoveAll(s.dir)
-}
 
 // freePort asks the kernel for a free loopback port.
 func freePort() (int, error) {

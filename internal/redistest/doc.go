@@ -7,6 +7,9 @@
 // variable RequireEnv is "1" (CI sets it) the fallback is a failure instead, so CI
 // always runs on real Redis.
 //
+// StartProcess starts the same redis-server process without a testing.TB, for
+// programs (cmd/bench); its caller closes it.
+//
 // Options.TLS starts a TLS-only server with a certificate signed by a CA made
 // for the test (Server.CAFile, Server.CertPool), for tests of rediss://.
 package redistest

@@ -9,13 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"essworker/internal/embeddedredis"
+	"essworker/internal/sharedtest"
 )
 
 // RequireEnv names the environment variable that, set to "1", turns the miniredis
@@ -52,13 +53,14 @@ type Server struct {
 	dir    string
 	cmd    *exec.Cmd
 	mini   *embeddedredis.Server
+	closed sync.Once
 }
 
-// Start starts a server for t and stops it in t.Cleanup.
+// Start starts a server for t, a redis-server process (see StartProcess) or
+// the miniredis fallback, and closes it in t.Cleanup.
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
+	if _, err := exec.LookPath("redis-server"); err != nil {
 		if os.Getenv(RequireEnv) == "1" {
 			t.Fatalf("redistest: redis-server not on PATH and %s=1", RequireEnv)
 		}
@@ -68,15 +70,58 @@ func Start(t testing.TB, opts Options) *Server {
 		t.Logf("redistest: redis-server not on PATH; falling back to miniredis")
 		return startMini(t, opts)
 	}
-	s := &Server{opts: opts, dir: t.TempDir()}
+	s, err := StartProcess(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// StartProcess starts redis-server from the PATH on a free loopback port,
+// its files in a temporary directory, and returns once it answers PING. It
+// needs no testing.TB, for programs such as cmd/bench; the caller must Close
+// the server. Without redis-server on the PATH it fails: it has no miniredis
+// fallback.
+func StartProcess(opts Options) (*Server, error) {
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, fmt.Errorf("redistest: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "redistest-")
+	if err != nil {
+		return nil, fmt.Errorf("redistest: %w", err)
+	}
+	s := &Server{opts: opts, dir: dir}
 	if opts.TLS {
-		s.tls = writeTLSFiles(t, s.dir)
+		if s.tls, err = writeTLSFiles(dir); err != nil {
+			s.Close()
+			return nil, err
+		}
 		s.CAFile = s.tls.ca
 	}
-	s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
-	s.startProcess(t, path)
-	t.Cleanup(s.stopProcess)
-	return s
+	if s.Addr, err = sharedtest.FreeAddr(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("redistest: %w", err)
+	}
+	if err := s.startProcess(path); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close stops the server and removes its files. Start calls it in
+// t.Cleanup; it may be called more than once.
+func (s *Server) Close() {
+	s.closed.Do(func() {
+		if s.mini != nil {
+			s.mini.Close()
+			return
+		}
+		s.stopProcess()
+		_ = os.RemoveAll(s.dir)
+	})
 }
 
 // Real reports whether this is a redis-server process (not the miniredis fallback).
@@ -140,7 +185,9 @@ func (s *Server) Restart(t testing.TB) {
 	if err != nil {
 		t.Fatalf("redistest: %v", err)
 	}
-	s.startProcess(t, path)
+	if err := s.startProcess(path); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (s *Server) args() []string {
@@ -168,30 +215,28 @@ func (s *Server) args() []string {
 	return args
 }
 
-func (s *Server) startProcess(t testing.TB, path string) {
-	t.Helper()
+// startProcess runs redis-server at path with s's arguments and waits until
+// it answers PING.
+func (s *Server) startProcess(path string) error {
 	cmd := exec.Command(path, s.args()...)
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("redistest: start redis-server: %v", err)
+		return fmt.Errorf("redistest: start redis-server: %w", err)
 	}
 	s.cmd = cmd
 	c := redis.NewClient(&redis.Options{Addr: s.Addr, Password: s.opts.Password, TLSConfig: s.TLSConfig(), MaxRetries: -1})
 	defer c.Close()
-	deadline := time.Now().Add(startTimeout)
-	for {
+	err := sharedtest.Wait(context.Background(), "redistest: redis-server on "+s.Addr+" answers PING", startTimeout, func() (bool, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
 		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
-			s.stopProcess()
-			t.Fatalf("redistest: redis-server on %s did not answer within %v: %v\n%s", s.Addr, startTimeout, err, log)
-		}
-		time.Sleep(20 * time.Millisecond) // polling interval while the server boots
+		return err == nil, fmt.Sprint(err)
+	})
+	if err != nil {
+		log, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
+		s.stopProcess()
+		return fmt.Errorf("%w\n%s", err, log)
 	}
+	return nil
 }
 
 func (s *Server) stopProcess() {
@@ -209,16 +254,7 @@ func startMini(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatalf("redistest: %v", err)
 	}
-	t.Cleanup(m.Close)
-	return &Server{Addr: m.Addr(), opts: opts, mini: m}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("redistest: find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	s := &Server{Addr: m.Addr(), opts: opts, mini: m}
+	t.Cleanup(s.Close)
+	return s
 }

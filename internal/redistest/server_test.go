@@ -3,6 +3,10 @@ package redistest_test
 import (
 	"context"
 	"crypto/tls"
+	"errors"
+	"io/fs"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -59,5 +63,31 @@ func TestTLSOnly(t *testing.T) {
 	t.Cleanup(func() { _ = untrusting.Close() })
 	if err := untrusting.Ping(context.Background()).Err(); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Fatalf("PING trusting the system roots only: %v, want a certificate error", err)
+	}
+}
+
+// TestStartProcessAndClose starts a server without a testing.TB, as cmd/bench
+// does; Close stops it and removes its files, and may come twice.
+func TestStartProcessAndClose(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("redis-server"); err != nil && os.Getenv(redistest.RequireEnv) != "1" {
+		t.Skip("StartProcess needs redis-server on the PATH")
+	}
+	s, err := redistest.StartProcess(redistest.Options{TLS: true, Password: "pw-redistest"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Client(t)
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		s.Close()
+		t.Fatalf("PING: %v", err)
+	}
+	s.Close()
+	s.Close()
+	if err := c.Ping(context.Background()).Err(); err == nil {
+		t.Fatal("PING after Close succeeded")
+	}
+	if _, err := os.Stat(s.CAFile); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("CA file after Close: %v, want it removed", err)
 	}
 }

@@ -8,11 +8,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
-	"testing"
 	"time"
 )
 
@@ -36,15 +36,13 @@ type tlsFiles struct {
 
 // writeTLSFiles makes a self-signed CA and a server certificate it signs,
 // valid for 127.0.0.1 and localhost, and writes them as PEM into dir.
-func writeTLSFiles(t testing.TB, dir string) tlsFiles {
-	t.Helper()
+func writeTLSFiles(dir string) (tlsFiles, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatalf("redistest: CA key: %v", err)
+		return tlsFiles{}, fmt.Errorf("redistest: CA key: %w", err)
 	}
 	notBefore := time.Now().Add(-time.Hour)
 	caTmpl := &x509.Certificate{
-		SerialNumber:          serial(t),
 		Subject:               pkix.Name{CommonName: "redistest CA"},
 		NotBefore:             notBefore,
 		NotAfter:              notBefore.Add(certLifetime),
@@ -52,35 +50,40 @@ func writeTLSFiles(t testing.TB, dir string) tlsFiles {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
+	if caTmpl.SerialNumber, err = serial(); err != nil {
+		return tlsFiles{}, err
+	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
-		t.Fatalf("redistest: CA certificate: %v", err)
+		return tlsFiles{}, fmt.Errorf("redistest: CA certificate: %w", err)
 	}
 	caCert, err := x509.ParseCertificate(caDER)
 	if err != nil {
-		t.Fatalf("redistest: CA certificate: %v", err)
+		return tlsFiles{}, fmt.Errorf("redistest: CA certificate: %w", err)
 	}
 	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatalf("redistest: server key: %v", err)
+		return tlsFiles{}, fmt.Errorf("redistest: server key: %w", err)
 	}
 	srvTmpl := &x509.Certificate{
-		SerialNumber: serial(t),
-		Subject:      pkix.Name{CommonName: tlsServerCommon},
-		NotBefore:    notBefore,
-		NotAfter:     notBefore.Add(certLifetime),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:     []string{"localhost"},
+		Subject:     pkix.Name{CommonName: tlsServerCommon},
+		NotBefore:   notBefore,
+		NotAfter:    notBefore.Add(certLifetime),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:    []string{"localhost"},
+	}
+	if srvTmpl.SerialNumber, err = serial(); err != nil {
+		return tlsFiles{}, err
 	}
 	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)
 	if err != nil {
-		t.Fatalf("redistest: server certificate: %v", err)
+		return tlsFiles{}, fmt.Errorf("redistest: server certificate: %w", err)
 	}
 	keyDER, err := x509.MarshalPKCS8PrivateKey(srvKey)
 	if err != nil {
-		t.Fatalf("redistest: server key: %v", err)
+		return tlsFiles{}, fmt.Errorf("redistest: server key: %w", err)
 	}
 	f := tlsFiles{
 		ca:   filepath.Join(dir, caFileName),
@@ -89,10 +92,16 @@ func writeTLSFiles(t testing.TB, dir string) tlsFiles {
 		pool: x509.NewCertPool(),
 	}
 	f.pool.AddCert(caCert)
-	writePEM(t, f.ca, "CERTIFICATE", caDER)
-	writePEM(t, f.cert, "CERTIFICATE", srvDER)
-	writePEM(t, f.key, "PRIVATE KEY", keyDER)
-	return f
+	if err := writePEM(f.ca, "CERTIFICATE", caDER); err != nil {
+		return tlsFiles{}, err
+	}
+	if err := writePEM(f.cert, "CERTIFICATE", srvDER); err != nil {
+		return tlsFiles{}, err
+	}
+	if err := writePEM(f.key, "PRIVATE KEY", keyDER); err != nil {
+		return tlsFiles{}, err
+	}
+	return f, nil
 }
 
 // clientTLS is the client side of f: TLS 1.2 or later, trusting f's CA only.
@@ -100,19 +109,18 @@ func (f tlsFiles) clientTLS() *tls.Config {
 	return &tls.Config{RootCAs: f.pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
 }
 
-func serial(t testing.TB) *big.Int {
-	t.Helper()
+func serial() (*big.Int, error) {
 	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
 	if err != nil {
-		t.Fatalf("redistest: serial number: %v", err)
+		return nil, fmt.Errorf("redistest: serial number: %w", err)
 	}
-	return n
+	return n, nil
 }
 
-func writePEM(t testing.TB, path, blockType string, der []byte) {
-	t.Helper()
+func writePEM(path, blockType string, der []byte) error {
 	data := pem.EncodeToMemory(&pem.Block{Type: blockType, Bytes: der})
 	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatalf("redistest: write %s: %v", path, err)
+		return fmt.Errorf("redistest: write %s: %w", path, err)
 	}
+	return nil
 }
