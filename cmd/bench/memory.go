@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"essworker/essclient/esstest"
+	"essworker/internal/sharedtest"
 	"essworker/internal/worker"
 )
 
@@ -95,28 +96,14 @@ func measureMemory(ctx context.Context, env *benchEnv, emu *emulator, queue stri
 // returns how long that took.
 func waitActivitiesStarted(ctx context.Context, emu *emulator, n int) (time.Duration, error) {
 	began := time.Now()
-	err := waitFor(ctx, time.Duration(n/50)*time.Second+time.Minute, 200*time.Millisecond, func() (bool, error) {
-		return emu.Stats().ActivitiesCreated >= n, nil
+	err := sharedtest.Wait(ctx, fmt.Sprintf("%d activities started", n), time.Duration(n/50)*time.Second+time.Minute, func() (bool, string) {
+		started := emu.Stats().ActivitiesCreated
+		return started >= n, fmt.Sprint(started, " started")
 	})
 	if err != nil {
-		return 0, fmt.Errorf("%d of %d activities started: %w", emu.Stats().ActivitiesCreated, n, err)
+		return 0, err
 	}
 	return time.Since(began), nil
-}
-
-// peakRSS is the highest VmRSS of process pid, read every rssSample for window.
-func peakRSS(ctx context.Context, pid int, window time.Duration) (int64, error) {
-	var peak int64
-	windowEnd := time.Now().Add(window)
-	err := waitFor(ctx, window+time.Minute, rssSample, func() (bool, error) {
-		rss, err := statusField(pid, "VmRSS")
-		if err != nil {
-			return false, err
-		}
-		peak = max(peak, rss)
-		return time.Now().After(windowEnd), nil
-	})
-	return peak, err
 }
 
 // memoryResult is P5's rows and notes for a run of the given sizes.
@@ -136,4 +123,28 @@ func memoryResult(s sizes, f memoryFigures) result {
 			mebibytes(float64(f.memBefore)), mebibytes(float64(f.memAfter))),
 	)
 	return res
+}
+
+// peakRSS reads the VmRSS of process pid every rssSample for window and
+// returns the largest.
+func peakRSS(ctx context.Context, pid int, window time.Duration) (int64, error) {
+	tick := time.NewTicker(rssSample)
+	defer tick.Stop()
+	end := time.Now().Add(window)
+	var peak int64
+	for {
+		rss, err := statusField(pid, "VmRSS")
+		if err != nil {
+			return 0, err
+		}
+		peak = max(peak, rss)
+		if time.Now().After(end) {
+			return peak, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-tick.C:
+		}
+	}
 }

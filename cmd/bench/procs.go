@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"essworker/essclient/esstest"
+	"essworker/internal/sharedtest"
 )
 
 // Bounds of the worker processes' life.
@@ -29,16 +30,15 @@ func (e *benchEnv) workerBinary(ctx context.Context) (string, error) {
 	if e.workerBin != "" {
 		return e.workerBin, nil
 	}
-	out := filepath.Join(e.tmp, "worker")
 	e.progress("building essworker/cmd/worker")
 	ctx, cancel := context.WithTimeout(ctx, buildTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "essworker/cmd/worker")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build essworker/cmd/worker (run the bench inside the module, or give --worker-bin): %w\n%s", err, b)
+	paths, err := sharedtest.BuildBinaries(ctx, e.tmp, nil, "essworker/cmd/worker")
+	if err != nil {
+		return "", fmt.Errorf("run the bench inside the module, or give --worker-bin: %w", err)
 	}
-	e.workerBin = out
-	return out, nil
+	e.workerBin = paths[0]
+	return paths[0], nil
 }
 
 // workerProcess is a running `worker` program.
@@ -58,11 +58,11 @@ func (e *benchEnv) startWorkerProcess(ctx context.Context, name, essURL string, 
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	addr, err := sharedtest.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	p := &workerProcess{logPath: filepath.Join(e.tmp, name+".log"), addr: "127.0.0.1:" + strconv.Itoa(port), exited: make(chan struct{})}
+	p := &workerProcess{logPath: filepath.Join(e.tmp, name+".log"), addr: addr, exited: make(chan struct{})}
 	logFile, err := os.Create(p.logPath)
 	if err != nil {
 		return nil, fmt.Errorf("worker log: %w", err)
@@ -83,19 +83,24 @@ func (e *benchEnv) startWorkerProcess(ctx context.Context, name, essURL string, 
 		close(p.exited)
 	}()
 	client := &http.Client{Timeout: time.Second}
-	err = waitFor(ctx, readyTimeout, 50*time.Millisecond, func() (bool, error) {
+	err = sharedtest.Wait(ctx, "/readyz 200", readyTimeout, func() (bool, string) {
 		select {
 		case <-p.exited:
-			return false, fmt.Errorf("worker %s exited: %v; log:\n%s", name, p.err, p.logTail())
+			return true, "exited" // the wait is over; the exit is reported below
 		default:
 		}
 		resp, err := client.Get("http://" + p.addr + "/readyz")
 		if err != nil {
-			return false, nil
+			return false, err.Error()
 		}
 		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
+		return resp.StatusCode == http.StatusOK, resp.Status
 	})
+	select {
+	case <-p.exited:
+		err = fmt.Errorf("exited: %v; log:\n%s", p.err, p.logTail())
+	default:
+	}
 	if err != nil {
 		p.stop()
 		return nil, fmt.Errorf("worker %s not ready: %w", name, err)

@@ -8,6 +8,7 @@ import (
 
 	"essworker/essclient"
 	"essworker/essclient/esstest"
+	"essworker/internal/sharedtest"
 	"essworker/internal/worker"
 )
 
@@ -91,13 +92,14 @@ func measureRateLimit(ctx context.Context, env *benchEnv, emu *emulator, queue s
 		workers.add(p)
 	}
 	expected := time.Duration(n/rateQPS) * time.Second
-	err = waitFor(ctx, 3*expected+time.Minute, rateSample, func() (bool, error) {
-		return calls(emu.Stats(), actionDetach, "OK") >= n, nil
+	err = sharedtest.Wait(ctx, fmt.Sprintf("%d detaches done", n), 3*expected+time.Minute, func() (bool, string) {
+		done := calls(emu.Stats(), actionDetach, "OK")
+		return done >= n, fmt.Sprint(done, " done")
 	})
 	samples := sampler.stop()
 	stopErr := workers.stop()
 	if err != nil {
-		return rateFigures{}, fmt.Errorf("%d of %d detaches done: %w", calls(emu.Stats(), actionDetach, "OK"), n, err)
+		return rateFigures{}, err
 	}
 	if stopErr != nil {
 		return rateFigures{}, stopErr

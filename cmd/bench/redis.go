@@ -3,26 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"essworker/internal/redisconn"
 )
-
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
 
 // redisTarget is the Redis every goal runs on, with helpers to read it.
 type redisTarget struct {
@@ -89,28 +77,3 @@ func (r *redisTarget) dropQueue(queue string) {
 }
 
 func (r *redisTarget) close() { _ = r.rdb.Close() }
-
-// waitFor calls cond every tick until it says true, it fails, ctx ends or
-// timeout passes.
-func waitFor(ctx context.Context, timeout, tick time.Duration, cond func() (bool, error)) error {
-	deadline := time.Now().Add(timeout)
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	for {
-		ok, err := cond()
-		if err != nil {
-			return err
-		}
-		if ok {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("not done within %v", timeout)
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
-}
