@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,24 +15,20 @@ import (
 // the emulator's own stats lack: how many activity IDs each
 // DescribeScalingActivities call asked for, which is what batching saves.
 type emulator struct {
-	*esstest.Emulator
-	url string
-	srv *http.Server
+	*esstest.Server
+	answer http.Handler // the server's own handler, which serve wraps
 
 	mu         sync.Mutex
 	idCounts   []int                // per DescribeScalingActivities call, in arrival order
 	lastLookAt map[string]time.Time // by activity ID: the last call that asked for it
 }
 
-func startEmulator(cfg esstest.Config) (*emulator, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("emulator: listen: %w", err)
-	}
-	e := &emulator{Emulator: esstest.New(cfg), url: "http://" + ln.Addr().String(), lastLookAt: map[string]time.Time{}}
-	e.srv = &http.Server{Handler: http.HandlerFunc(e.serve), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = e.srv.Serve(ln) }() // returns http.ErrServerClosed on close
-	return e, nil
+func startEmulator(cfg esstest.Config) *emulator {
+	e := &emulator{Server: esstest.NewUnstartedServer(cfg), lastLookAt: map[string]time.Time{}}
+	e.answer = e.Config.Handler
+	e.Config.Handler = http.HandlerFunc(e.serve)
+	e.Start()
+	return e
 }
 
 // serve counts the IDs of a DescribeScalingActivities call, then lets the
@@ -54,7 +48,7 @@ func (e *emulator) serve(w http.ResponseWriter, r *http.Request) {
 		e.idCounts = append(e.idCounts, n)
 		e.mu.Unlock()
 	}
-	e.Emulator.ServeHTTP(w, r)
+	e.answer.ServeHTTP(w, r)
 }
 
 // describeIDCounts returns the IDs asked for by each DescribeScalingActivities
@@ -80,12 +74,6 @@ func (e *emulator) describeCallCount() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return len(e.idCounts)
-}
-
-func (e *emulator) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = e.srv.Shutdown(ctx)
 }
 
 // calls is the count of action's answers with code ("" for every code).

@@ -37,11 +37,8 @@ type memoryFigures struct {
 // /proc/PID/status, sampled over memoryWindow once every job waits; Redis's
 // cost is INFO memory used_memory after minus before, per job.
 func runMemory(ctx context.Context, env *benchEnv) result {
-	emu, err := startEmulator(esstest.Config{ActivityDuration: memoryActivity})
-	if err != nil {
-		return result{err: err}
-	}
-	defer emu.close()
+	emu := startEmulator(esstest.Config{ActivityDuration: memoryActivity})
+	defer emu.Close()
 	queue := env.queue("memory")
 	defer env.redis.dropQueue(queue)
 	f, err := measureMemory(ctx, env, emu, queue)
@@ -70,7 +67,7 @@ func measureMemory(ctx context.Context, env *benchEnv, emu *emulator, queue stri
 	if _, err := enqueue(ctx, env.redis, queue, oneJobPerLB(groups, true)); err != nil {
 		return f, err
 	}
-	p, err := env.startWorkerProcess(ctx, "memory-worker", emu.url, "--queues", queue, "--ess-qps", strconv.Itoa(memoryQPS))
+	p, err := env.startWorkerProcess(ctx, "memory-worker", emu.URL, "--queues", queue, "--ess-qps", strconv.Itoa(memoryQPS))
 	if err != nil {
 		return f, err
 	}

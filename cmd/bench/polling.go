@@ -42,11 +42,8 @@ const estimatesKey = detach.DefaultKeyPrefix + "activity-estimates"
 // only; the two are checked against each other).
 func runPolling(ctx context.Context, env *benchEnv) result {
 	s := env.sizes
-	emu, err := startEmulator(esstest.Config{ActivityDuration: s.pollActivity})
-	if err != nil {
-		return result{err: err}
-	}
-	defer emu.close()
+	emu := startEmulator(esstest.Config{ActivityDuration: s.pollActivity})
+	defer emu.Close()
 
 	steady, err := pollSteady(ctx, env, emu)
 	if err != nil {
@@ -121,7 +118,7 @@ func pollSteady(ctx context.Context, env *benchEnv, emu *emulator) (steadyFigure
 	if err != nil {
 		return f, err
 	}
-	w, err := startWorker(ctx, worker.Config{RedisURL: env.redis.url, Queues: queue, ESSQPS: pollingQPS, PollInterval: s.pollInterval}, emu.url)
+	w, err := startWorker(ctx, worker.Config{RedisURL: env.redis.url, Queues: queue, ESSQPS: pollingQPS, PollInterval: s.pollInterval}, emu.URL)
 	if err != nil {
 		return f, err
 	}
@@ -267,7 +264,7 @@ func pollBurst(ctx context.Context, env *benchEnv, emu *emulator, concurrency in
 		return f, err
 	}
 	cfg := worker.Config{RedisURL: env.redis.url, Queues: queue, ESSQPS: pollingQPS, PollInterval: s.pollInterval, Concurrency: concurrency}
-	w, err := startWorker(ctx, cfg, emu.url)
+	w, err := startWorker(ctx, cfg, emu.URL)
 	if err != nil {
 		return f, err
 	}

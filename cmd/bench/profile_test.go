@@ -53,11 +53,8 @@ func BenchmarkBareAsynq(b *testing.B) {
 // against a fresh emulator.
 func benchAgainstEmulator(b *testing.B, name string, measure func(context.Context, *benchEnv, *emulator, string, int, timer) (runFigures, error)) {
 	env := benchEnvFor(b)
-	emu, err := startEmulator(esstest.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(emu.close)
+	emu := startEmulator(esstest.Config{})
+	b.Cleanup(emu.Close)
 	b.StopTimer()
 	fig, err := measure(context.Background(), env, emu, name, b.N, timerOf(b))
 	if err != nil {

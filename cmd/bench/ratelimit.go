@@ -37,11 +37,8 @@ type rateFigures struct {
 // 10% and the 90% marks of the work, where every worker has a backlog.
 func runRateLimit(ctx context.Context, env *benchEnv) result {
 	n := env.sizes.rateJobs
-	emu, err := startEmulator(esstest.Config{})
-	if err != nil {
-		return result{err: err}
-	}
-	defer emu.close()
+	emu := startEmulator(esstest.Config{})
+	defer emu.Close()
 	queue := env.queue("rate")
 	defer env.redis.dropQueue(queue)
 	if err := prepareRateLimit(ctx, env, emu, queue, n); err != nil {
@@ -85,7 +82,7 @@ func measureRateLimit(ctx context.Context, env *benchEnv, emu *emulator, queue s
 	var workers fleet
 	defer func() { _ = workers.stop() }()
 	for i := range rateWorkers {
-		p, err := env.startWorkerProcess(ctx, "rate-worker-"+strconv.Itoa(i), emu.url, "--queues", queue, "--ess-qps", strconv.Itoa(rateQPS))
+		p, err := env.startWorkerProcess(ctx, "rate-worker-"+strconv.Itoa(i), emu.URL, "--queues", queue, "--ess-qps", strconv.Itoa(rateQPS))
 		if err != nil {
 			return rateFigures{}, err
 		}

@@ -34,11 +34,8 @@ const throughputTimeout = 5 * time.Minute
 // gap into what the ESS call itself costs and what essworker adds to it.
 func runThroughput(ctx context.Context, env *benchEnv) result {
 	s := env.sizes
-	emu, err := startEmulator(esstest.Config{})
-	if err != nil {
-		return result{err: err}
-	}
-	defer emu.close()
+	emu := startEmulator(esstest.Config{})
+	defer emu.Close()
 	var bare, pipe, call, sdk, bareCmds, pipeCmds []float64
 	for rep := range s.throughputReps {
 		b, err := measureBare(ctx, env, fmt.Sprintf("bare%d", rep), s.throughputJobs, nil)
@@ -148,7 +145,7 @@ func measureESSCall(ctx context.Context, env *benchEnv, emu *emulator, name stri
 	if err != nil {
 		return runFigures{}, err
 	}
-	return measureCalls(ctx, env, emu.url, name, jobs, tm)
+	return measureCalls(ctx, env, emu.URL, name, jobs, tm)
 }
 
 // measureSDKCall runs the same handler as measureESSCall against an endpoint
@@ -273,7 +270,7 @@ func measurePipeline(ctx context.Context, env *benchEnv, emu *emulator, name str
 	}
 	tm.set(true)
 	began := time.Now()
-	w, err := startWorker(ctx, cfg, emu.url)
+	w, err := startWorker(ctx, cfg, emu.URL)
 	if err != nil {
 		return runFigures{}, err
 	}

@@ -2,14 +2,18 @@
 // (ESS) endpoint for tests, in the style of net/http/httptest.
 //
 // NewServer starts an Emulator on a loopback port; point the real SDK client at
-// its URL:
+// its URL, with its Credentials:
 //
 //	srv := esstest.NewServer(esstest.Config{Clock: clock})
 //	defer srv.Close()
 //	srv.AddScalingGroup(esstest.ScalingGroup{ScalingGroupId: "asg-1", LoadBalancerIds: []string{"lb-1"}})
-//	client, _ := ess.NewClientWithAccessKey(esstest.DefaultRegionID, esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret)
+//	client, _ := ess.NewClientWithProvider(esstest.DefaultRegionID, srv.Credentials())
 //	req := ess.CreateDetachLoadBalancersRequest()
 //	req.Scheme, req.Domain = "http", strings.TrimPrefix(srv.URL, "http://")
+//
+// NewUnstartedServer and Start split NewServer in two, as in httptest: in
+// between, a test may wrap Server.Config.Handler to see every request before
+// the emulator answers it. New returns the bare Emulator, an http.Handler.
 //
 // # What it emulates
 //

@@ -11,19 +11,35 @@ import (
 // Server is an Emulator listening on a loopback port, like httptest.Server.
 type Server struct {
 	*Emulator
-	URL string // "http://127.0.0.1:PORT"
+	URL string // "http://127.0.0.1:PORT", set by Start
 
-	srv       *http.Server
+	// Listener is the loopback listener Start serves on.
+	Listener net.Listener
+	// Config is the HTTP server Start runs. Between NewUnstartedServer and
+	// Start a caller may change it, for instance wrap Config.Handler to see
+	// every request before the emulator answers it.
+	Config *http.Server
+
 	serveDone chan struct{}
 	cancel    context.CancelFunc
 
 	mu       sync.Mutex
+	started  bool
 	closed   bool
 	inFlight sync.WaitGroup
 }
 
 // NewServer starts an Emulator on a free loopback port; panics only if it cannot listen, like httptest.
 func NewServer(cfg Config) *Server {
+	s := NewUnstartedServer(cfg)
+	s.Start()
+	return s
+}
+
+// NewUnstartedServer returns an Emulator listening on a free loopback port
+// that serves nothing until Start, like httptest.NewUnstartedServer. It
+// panics only if it cannot listen. The caller must Start or Close it.
+func NewUnstartedServer(cfg Config) *Server {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		if ln, err = net.Listen("tcp6", "[::1]:0"); err != nil {
@@ -33,19 +49,31 @@ func NewServer(cfg Config) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{
 		Emulator:  New(cfg),
-		URL:       "http://" + ln.Addr().String(),
+		Listener:  ln,
 		serveDone: make(chan struct{}),
 		cancel:    cancel,
 	}
-	s.srv = &http.Server{
+	s.Config = &http.Server{
 		Handler:     http.HandlerFunc(s.track),
 		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
+	return s
+}
+
+// Start serves Config on Listener and sets URL. It panics if the server was
+// started or closed before.
+func (s *Server) Start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.closed {
+		panic("esstest: Server already started or closed")
+	}
+	s.started = true
+	s.URL = "http://" + s.Listener.Addr().String()
 	go func() {
 		defer close(s.serveDone)
-		_ = s.srv.Serve(ln) // returns http.ErrServerClosed on Close
+		_ = s.Config.Serve(s.Listener) // returns http.ErrServerClosed on Close
 	}()
-	return s
 }
 
 // track serves one request, counted so Close can wait for it.
@@ -72,9 +100,14 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	started := s.started
 	s.mu.Unlock()
 	s.cancel()
-	_ = s.srv.Close() // the only error is the listener's close error, of no use here
+	if !started {
+		_ = s.Listener.Close() // no error of use here: nothing was served
+		return
+	}
+	_ = s.Config.Close() // the only error is the listener's close error, of no use here
 	s.inFlight.Wait()
 	<-s.serveDone
 }
