@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"essworker/essclient"
 	"essworker/essclient/esstest"
 	"essworker/internal/worker"
 )
@@ -143,19 +142,17 @@ type inprocWorker struct {
 	runErr   error
 }
 
-// startWorker runs a worker on cfg against the emulator at essURL. The
-// caller's cfg sets Redis, queues, concurrency and polling; the rest is
-// filled in here.
-func startWorker(ctx context.Context, cfg worker.Config, essURL string) (*inprocWorker, error) {
-	cfg.ESSEndpoint, cfg.Region = essURL, esstest.DefaultRegionID
+// startWorker runs a worker on cfg against emu. The caller's cfg sets Redis,
+// queues, concurrency and polling; the rest is filled in here.
+func startWorker(ctx context.Context, cfg worker.Config, emu *emulator) (*inprocWorker, error) {
+	cfg.ESSEndpoint, cfg.Region = emu.URL, esstest.DefaultRegionID
 	cfg.MetricsAddr = "127.0.0.1:0"
 	cfg.LogLevel = "info"
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 5 * time.Second
 	}
 	rec := newLogRecorder()
-	creds := essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, "")
-	w, err := worker.New(ctx, cfg, creds, slog.New(rec))
+	w, err := worker.New(ctx, cfg, emu.Credentials(), slog.New(rec))
 	if err != nil {
 		return nil, fmt.Errorf("worker.New: %w", err)
 	}

@@ -118,7 +118,7 @@ func pollSteady(ctx context.Context, env *benchEnv, emu *emulator) (steadyFigure
 	if err != nil {
 		return f, err
 	}
-	w, err := startWorker(ctx, worker.Config{RedisURL: env.redis.url, Queues: queue, ESSQPS: pollingQPS, PollInterval: s.pollInterval}, emu.URL)
+	w, err := startWorker(ctx, worker.Config{RedisURL: env.redis.url, Queues: queue, ESSQPS: pollingQPS, PollInterval: s.pollInterval}, emu)
 	if err != nil {
 		return f, err
 	}
@@ -264,7 +264,7 @@ func pollBurst(ctx context.Context, env *benchEnv, emu *emulator, concurrency in
 		return f, err
 	}
 	cfg := worker.Config{RedisURL: env.redis.url, Queues: queue, ESSQPS: pollingQPS, PollInterval: s.pollInterval, Concurrency: concurrency}
-	w, err := startWorker(ctx, cfg, emu.URL)
+	w, err := startWorker(ctx, cfg, emu)
 	if err != nil {
 		return f, err
 	}

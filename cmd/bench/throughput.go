@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials/provider"
 	"github.com/hibiken/asynq"
 
 	"essworker/essclient"
@@ -145,7 +146,7 @@ func measureESSCall(ctx context.Context, env *benchEnv, emu *emulator, name stri
 	if err != nil {
 		return runFigures{}, err
 	}
-	return measureCalls(ctx, env, emu.URL, name, jobs, tm)
+	return measureCalls(ctx, env, emu.URL, emu.Credentials(), name, jobs, tm)
 }
 
 // measureSDKCall runs the same handler as measureESSCall against an endpoint
@@ -166,18 +167,18 @@ func measureSDKCall(ctx context.Context, env *benchEnv, emu *emulator, name stri
 	})}
 	go func() { _ = srv.Serve(ln) }() // returns http.ErrServerClosed on close
 	defer srv.Close()
-	return measureCalls(ctx, env, "http://"+ln.Addr().String(), name, jobs, tm)
+	return measureCalls(ctx, env, "http://"+ln.Addr().String(), emu.Credentials(), name, jobs, tm)
 }
 
 // measureCalls runs jobs through an asynq server whose handler decodes each
-// and makes its DetachLoadBalancers call to endpoint through essclient, as the
-// worker's handler does, and nothing else.
-func measureCalls(ctx context.Context, env *benchEnv, endpoint, name string, jobs []tasks.DetachPayload, tm timer) (runFigures, error) {
+// and makes its DetachLoadBalancers call to endpoint through essclient, with
+// creds, as the worker's handler does, and nothing else.
+func measureCalls(ctx context.Context, env *benchEnv, endpoint string, creds provider.Provider, name string, jobs []tasks.DetachPayload, tm timer) (runFigures, error) {
 	ess, err := essclient.New(essclient.Config{
 		Endpoint:      endpoint,
 		DefaultRegion: esstest.DefaultRegionID,
 		PoolSize:      worker.DefaultConcurrency,
-		Credentials:   essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""),
+		Credentials:   creds,
 	})
 	if err != nil {
 		return runFigures{}, err
@@ -270,7 +271,7 @@ func measurePipeline(ctx context.Context, env *benchEnv, emu *emulator, name str
 	}
 	tm.set(true)
 	began := time.Now()
-	w, err := startWorker(ctx, cfg, emu.URL)
+	w, err := startWorker(ctx, cfg, emu)
 	if err != nil {
 		return runFigures{}, err
 	}

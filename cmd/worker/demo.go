@@ -12,7 +12,6 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"essworker/essclient"
 	"essworker/essclient/esstest"
 	"essworker/internal/apiserver"
 	"essworker/internal/embeddedredis"
@@ -63,8 +62,7 @@ func runDemo(ctx context.Context, cfg worker.Config, stdout, stderr io.Writer) e
 	cfg.PollInterval, cfg.LogFormat = demoPollInterval, "text"
 	log := worker.NewLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	redis.SetLogger(worker.RedisLogger{L: log})
-	creds := essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, "")
-	w, err := worker.New(ctx, cfg, creds, log)
+	w, err := worker.New(ctx, cfg, emu.Credentials(), log)
 	if err != nil {
 		return err
 	}

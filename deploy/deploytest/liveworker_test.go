@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"essworker/essclient"
 	"essworker/essclient/esstest"
 	"essworker/internal/logcapture"
 	"essworker/internal/redistest"
@@ -62,7 +61,7 @@ func startLiveWorker(t *testing.T) *liveWorker {
 		PollInterval: 200 * time.Millisecond, DelayedCheck: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second,
 		LogLevel: "info", LogFormat: "json",
 	}
-	w := workertest.Run(t, cfg, essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""), logs)
+	w := workertest.Run(t, cfg, emu.Credentials(), logs)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("worker log:\n%s", logs.String())

@@ -43,7 +43,7 @@ func startPipeline(t *testing.T, o pipelineOptions) *pipeline {
 	ess, err := essclient.New(essclient.Config{
 		Endpoint:      emu.URL,
 		DefaultRegion: esstest.DefaultRegionID,
-		Credentials:   essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""),
+		Credentials:   emu.Credentials(),
 		Timeout:       2 * time.Second,
 	})
 	if err != nil {
@@ -447,7 +447,7 @@ func TestRestartedWorkerResumesPolling(t *testing.T) {
 	redisOpt := asynq.RedisClientOpt{Addr: rs.Addr}
 	startWorker := func() *asynq.Server {
 		ess, err := essclient.New(essclient.Config{Endpoint: emu.URL, DefaultRegion: esstest.DefaultRegionID,
-			Credentials: essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, "")})
+			Credentials: emu.Credentials()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,7 +18,7 @@ func TestBatcherSharesOneCall(t *testing.T) {
 	emu := esstest.NewServer(esstest.Config{ActivityDuration: time.Hour})
 	t.Cleanup(emu.Close)
 	ess, err := essclient.New(essclient.Config{Endpoint: emu.URL, DefaultRegion: esstest.DefaultRegionID,
-		Credentials: essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, "")})
+		Credentials: emu.Credentials()})
 	if err != nil {
 		t.Fatal(err)
 	}

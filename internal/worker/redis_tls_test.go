@@ -37,7 +37,7 @@ func detachOverRedis(t *testing.T, redisURL, caFile string) {
 		RedisURL: redisURL, RedisTLSCAFile: caFile, ESSEndpoint: emu.URL, MetricsAddr: "127.0.0.1:0",
 		DelayedCheck: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second, LogLevel: "debug",
 	}
-	workertest.Run(t, cfg, essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""), &logcapture.Buffer{})
+	workertest.Run(t, cfg, emu.Credentials(), &logcapture.Buffer{})
 
 	// The producer side connects the way cmd/enqueue does.
 	opt, rdb, err := redisconn.Open(redisURL, redisconn.Options{TLSCAFile: caFile})

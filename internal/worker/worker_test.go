@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
-	"essworker/essclient"
 	"essworker/essclient/esstest"
 	"essworker/internal/logcapture"
 	"essworker/internal/redistest"
@@ -39,7 +38,7 @@ func startWorker(t *testing.T, rs *redistest.Server) *running {
 		PollInterval: 200 * time.Millisecond, DelayedCheck: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second,
 		LogLevel: "debug",
 	}
-	w := workertest.Run(t, cfg, essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""), logs)
+	w := workertest.Run(t, cfg, emu.Credentials(), logs)
 	return &running{w: w, emu: emu, rs: rs, logs: logs, base: "http://" + w.MetricsAddr()}
 }
 

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"essworker/essclient"
 	"essworker/essclient/esstest"
 	"essworker/internal/logcapture"
 	"essworker/internal/redistest"
@@ -26,7 +25,7 @@ func TestRunIsReadyAndLogs(t *testing.T) {
 		RedisURL: rs.URL(0), ESSEndpoint: emu.URL, MetricsAddr: "127.0.0.1:0",
 		ShutdownTimeout: 5 * time.Second, LogLevel: "info", LogFormat: "json",
 	}
-	w := workertest.Run(t, cfg, essclient.StaticCredentials(esstest.DefaultAccessKeyID, esstest.DefaultAccessKeySecret, ""), logs)
+	w := workertest.Run(t, cfg, emu.Credentials(), logs)
 	for _, path := range []string{"/readyz", "/healthz", "/metrics"} {
 		code, body, err := workertest.Get("http://" + w.MetricsAddr() + path)
 		if err != nil || code != http.StatusOK {
