@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"essworker/internal/apiserver"
 	"essworker/internal/logcapture"
 	"essworker/internal/redistest"
+	"essworker/internal/sharedtest"
 )
 
 const (
@@ -129,7 +131,10 @@ func TestHangUpAndTerminate(t *testing.T) {
 		t.Fatal(err)
 	}
 	hup <- syscall.SIGHUP
-	waitFor(t, func() bool { return status(tokenOld, "/v1/detach-jobs/none") == http.StatusUnauthorized })
+	sharedtest.WaitFor(t, "the old token refused after SIGHUP", 10*time.Second, func() (bool, string) {
+		got := status(tokenOld, "/v1/detach-jobs/none")
+		return got == http.StatusUnauthorized, fmt.Sprint(got)
+	})
 	if got := status(tokenNew, "/v1/detach-jobs/none"); got != http.StatusNotFound {
 		t.Fatalf("new token after SIGHUP: %d, want 404", got)
 	}
@@ -137,7 +142,9 @@ func TestHangUpAndTerminate(t *testing.T) {
 		t.Fatal(err)
 	}
 	hup <- syscall.SIGHUP
-	waitFor(t, func() bool { return strings.Contains(stderr.String(), "tokens file not reloaded") })
+	sharedtest.WaitFor(t, "a bad tokens file refused on SIGHUP", 10*time.Second, func() (bool, string) {
+		return strings.Contains(stderr.String(), "tokens file not reloaded"), "not logged yet"
+	})
 	if got := status(tokenNew, "/v1/detach-jobs/none"); got != http.StatusNotFound {
 		t.Fatalf("new token after a bad SIGHUP: %d, want 404", got)
 	}
@@ -157,14 +164,14 @@ func TestHangUpAndTerminate(t *testing.T) {
 	// No worker runs: the wait holds the request until SIGTERM cuts it short.
 	inflight := make(chan int, 1)
 	go func() { inflight <- status(tokenNew, "/v1/detach-jobs/inflight?wait=60s") }()
-	waitFor(t, func() bool {
+	sharedtest.WaitFor(t, "one request in flight", 10*time.Second, func() (bool, string) {
 		resp, err := http.Get(srv.URL() + "/metrics")
 		if err != nil {
-			return false
+			return false, err.Error()
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
-		return strings.Contains(string(b), "essworker_api_requests_in_flight 1")
+		return strings.Contains(string(b), "essworker_api_requests_in_flight 1"), "not in /metrics yet"
 	})
 	terminate()
 	if got := <-inflight; got != http.StatusOK {
@@ -180,18 +187,6 @@ func TestHangUpAndTerminate(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), `"msg":"api stopped"`) {
 		t.Errorf("no stop logged:\n%s", stderr.String())
-	}
-}
-
-// waitFor polls cond until it holds, failing t after 10 s.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(10 * time.Millisecond) // polling interval
 	}
 }
 

@@ -3,6 +3,7 @@ package apiserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"essworker/internal/sharedtest"
 )
 
 // TestRedisLost: with Redis gone, both job routes answer 503
@@ -88,7 +91,10 @@ func TestShutdownAnswersWaits(t *testing.T) {
 	other := &testAPI{Server: s}
 	answered := make(chan answer, 1)
 	go func() { answered <- other.do(t, "GET", "/v1/detach-jobs/req-1?wait=60s", tokenCI, "") }()
-	waitFor(t, func() bool { return s.metrics.inFlight() == 1 })
+	sharedtest.WaitFor(t, "one request in flight", 10*time.Second, func() (bool, string) {
+		n := s.metrics.inFlight()
+		return n == 1, fmt.Sprint(n, " in flight")
+	})
 	began := time.Now()
 	cancel()
 	got := (<-answered).jobOf(t)
@@ -100,18 +106,6 @@ func TestShutdownAnswersWaits(t *testing.T) {
 	}
 	if d := time.Since(began); d > 10*time.Second {
 		t.Errorf("shutdown took %v", d)
-	}
-}
-
-// waitFor polls cond until it holds, failing t after 10 s.
-func waitFor(t testing.TB, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(10 * time.Millisecond) // polling interval
 	}
 }
 
