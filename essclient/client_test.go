@@ -41,8 +41,7 @@ func TestDetachAndDescribe(t *testing.T) {
 	}
 
 	var last Activity
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	sharedtest.WaitFor(t, "the activity ends", 5*time.Second, func() (bool, string) {
 		acts, err := c.DescribeScalingActivities(ctx, "", []string{res.ScalingActivityID, "asa-unknown"})
 		if err != nil {
 			t.Fatalf("DescribeScalingActivities: %v", err)
@@ -51,11 +50,8 @@ func TestDetachAndDescribe(t *testing.T) {
 			t.Fatalf("DescribeScalingActivities = %+v, want exactly the known activity", acts)
 		}
 		last = acts.Activities[0]
-		if last.Terminal() {
-			break
-		}
-		time.Sleep(20 * time.Millisecond) // poll interval, bounded by the deadline
-	}
+		return last.Terminal(), last.StatusCode
+	})
 	if last.ScalingActivityID != res.ScalingActivityID || last.ScalingGroupID != testGroup || last.StatusCode != StatusSuccessful || last.StartTime == "" {
 		t.Errorf("activity = %+v, want %s of %s Successful with a start time", last, res.ScalingActivityID, testGroup)
 	}

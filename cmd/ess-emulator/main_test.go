@@ -129,12 +129,7 @@ func TestProgram(t *testing.T) {
 	if err != nil || resp.ScalingActivityId == "" {
 		t.Fatalf("async detach: %+v, %v", resp, err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for status := ""; status != "Successful"; {
-		if time.Now().After(deadline) {
-			t.Fatalf("activity still %q after 10s", status)
-		}
-		time.Sleep(50 * time.Millisecond)
+	sharedtest.WaitFor(t, "the activity ends Successful", 10*time.Second, func() (bool, string) {
 		req := ess.CreateDescribeScalingActivitiesRequest()
 		target(req.RpcRequest)
 		req.ScalingActivityId = &[]string{resp.ScalingActivityId}
@@ -142,8 +137,9 @@ func TestProgram(t *testing.T) {
 		if err != nil || len(got.ScalingActivities.ScalingActivity) != 1 {
 			t.Fatalf("DescribeScalingActivities: %+v, %v", got, err)
 		}
-		status = got.ScalingActivities.ScalingActivity[0].StatusCode
-	}
+		status := got.ScalingActivities.ScalingActivity[0].StatusCode
+		return status == "Successful", status
+	})
 
 	var stats struct {
 		Calls             map[string]map[string]int

@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"essworker/internal/redistest"
+	"essworker/internal/sharedtest"
 )
 
 // scriptCounter is a go-redis hook that counts the limiter's reservations (one
@@ -100,13 +102,10 @@ func TestWaitersShareAReservation(t *testing.T) {
 		defer l.mu.Unlock()
 		return len(l.waiting)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for queued() < callers-1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d callers queued after 10s, want %d", queued(), callers-1)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	sharedtest.WaitFor(t, fmt.Sprintf("%d callers queued", callers-1), 10*time.Second, func() (bool, string) {
+		n := queued()
+		return n >= callers-1, fmt.Sprint(n, " queued")
+	})
 	close(h.hold)
 	first.Wait()
 	rest.Wait()

@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"essworker/essclient/esstest"
 	"essworker/internal/logcapture"
 	"essworker/internal/redistest"
+	"essworker/internal/sharedtest"
 	"essworker/internal/worker"
 	"essworker/internal/workertest"
 	"essworker/tasks"
@@ -44,17 +46,10 @@ func startWorker(t *testing.T, rs *redistest.Server) *running {
 
 func (r *running) waitStatus(t *testing.T, path string, want int, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
+	sharedtest.WaitFor(t, fmt.Sprintf("%s answers %d", path, want), within, func() (bool, string) {
 		code, _, err := workertest.Get(r.base + path)
-		if err == nil && code == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: status %d (%v), want %d within %v", path, code, err, want, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err == nil && code == want, fmt.Sprintf("status %d (%v)", code, err)
+	})
 }
 
 // metric returns the value of the sample of name whose labels include all of want.
