@@ -28,6 +28,17 @@
 // queues nothing. Producer.Job finds a job by its ClientToken in whichever
 // queue holds it. The producer API (cmd/api) and the enqueue command use it.
 //
+// # Scheduling jobs
+//
+// A job may wait for a chosen time: Producer.EnqueueAt takes a Schedule
+// (ScheduleAt, ScheduleIn), and Enqueue honours asynq.ProcessAt and
+// asynq.ProcessIn. The time is rounded up to a whole second (asynq keeps whole
+// seconds, rounded down, so the job never runs early); a time in the past or
+// more than MaxScheduleAhead (30 days) ahead is refused with
+// ErrInvalidSchedule and nothing is queued. Such a job is reported
+// StateScheduled and sits in asynq's state "scheduled" until its time. The
+// same request again is a duplicate, whatever time it asks for.
+//
 // # The contract
 //
 // Task type: TypeDetachLoadBalancers ("ess:detach_load_balancers").

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"time"
 
 	"github.com/hibiken/asynq"
 )
@@ -15,6 +17,9 @@ import (
 const (
 	// StateEnqueued: the job was added to the queue.
 	StateEnqueued = "enqueued"
+	// StateScheduled: the job was added to the queue to run no earlier than
+	// its Schedule's time; until then asynq holds it in state "scheduled".
+	StateScheduled = "scheduled"
 	// StateDuplicate: a job with the same task ID, and so the same ClientToken,
 	// is already in the queue (pending, running, waiting, or finished and kept
 	// for its retention); nothing was added.
@@ -27,7 +32,7 @@ type EnqueueResult struct {
 	TaskID      string `json:"task_id"`
 	ClientToken string `json:"client_token"`
 	Queue       string `json:"queue"`
-	State       string `json:"state"` // StateEnqueued or StateDuplicate
+	State       string `json:"state"` // StateEnqueued, StateScheduled or StateDuplicate
 }
 
 // ErrTaskIDOption is returned by Enqueue when it is given an asynq.TaskID
@@ -38,6 +43,12 @@ var ErrTaskIDOption = errors.New("tasks: Enqueue derives task IDs from ClientTok
 // Enqueue queues the detach request p, split into jobs of at most
 // MaxLoadBalancers load balancers (see SplitDetach), one asynq task each (see
 // NewDetachLoadBalancersTask for the defaults opts override).
+//
+// An asynq.ProcessAt or asynq.ProcessIn option schedules the jobs as
+// ScheduleAt and ScheduleIn do: the time is rounded up to a whole second, and
+// a time in the past or more than MaxScheduleAhead ahead is an error wrapping
+// ErrInvalidSchedule, with nothing queued. Scheduled jobs are reported with
+// State StateScheduled.
 //
 // Every job is validated before any is queued, so an invalid request queues
 // nothing; that error wraps ErrInvalidPayload. A job whose task ID is already
@@ -62,6 +73,11 @@ func Enqueue(ctx context.Context, c *asynq.Client, p DetachPayload, opts ...asyn
 			return nil, ErrTaskIDOption
 		}
 	}
+	sched, err := scheduleOf(opts, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	opts = append(slices.Clone(opts), sched.options()...)
 	chunks, err := SplitDetach(p)
 	if err != nil {
 		return nil, err
@@ -84,7 +100,7 @@ func Enqueue(ctx context.Context, c *asynq.Client, p DetachPayload, opts ...asyn
 		info, err := c.EnqueueContext(ctx, job)
 		switch {
 		case err == nil:
-			res.TaskID, res.Queue = info.ID, info.Queue
+			res.TaskID, res.Queue, res.State = info.ID, info.Queue, stateOf(info.State)
 		case errors.Is(err, asynq.ErrTaskIDConflict), errors.Is(err, asynq.ErrDuplicateTask):
 			res.State = StateDuplicate
 		default:

@@ -87,6 +87,14 @@ type plannedJob struct {
 // returns the results of the jobs queued so far with the error; the same call
 // again is safe, as with Enqueue.
 func (p *Producer) Enqueue(ctx context.Context, queue string, reqs ...DetachPayload) ([]EnqueueResult, error) {
+	return p.EnqueueAt(ctx, queue, Schedule{}, reqs...)
+}
+
+// EnqueueAt is Enqueue with the jobs run no earlier than the time of s
+// (ScheduleAt, ScheduleIn); the zero Schedule runs them at once. Each job
+// queued to wait for its time is StateScheduled. A job already queued is a
+// duplicate whatever its time, and keeps that time.
+func (p *Producer) EnqueueAt(ctx context.Context, queue string, s Schedule, reqs ...DetachPayload) ([]EnqueueResult, error) {
 	if queue == "" {
 		return nil, errors.New("tasks: Producer.Enqueue: empty queue name")
 	}
@@ -101,7 +109,7 @@ func (p *Producer) Enqueue(ctx context.Context, queue string, reqs ...DetachPayl
 			return nil, err
 		}
 		for _, c := range chunks {
-			task, err := NewDetachLoadBalancersTask(c, asynq.Queue(queue))
+			task, err := NewDetachLoadBalancersTask(c, append([]asynq.Option{asynq.Queue(queue)}, s.options()...)...)
 			if err != nil {
 				return nil, err
 			}
@@ -187,7 +195,11 @@ func (p *Producer) compareStored(queue string, want DetachPayload) error {
 // enqueueOne queues a job the check found new. When another producer queued
 // the same task ID meanwhile, the stored task decides, as in classify.
 func (p *Producer) enqueueOne(ctx context.Context, j *plannedJob) error {
-	_, err := p.client.EnqueueContext(ctx, j.task)
+	info, err := p.client.EnqueueContext(ctx, j.task)
+	if err == nil {
+		j.res.State = stateOf(info.State)
+		return nil
+	}
 	if !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return err
 	}

@@ -14,7 +14,8 @@ import (
 const TypeDetachLoadBalancers = "ess:detach_load_balancers"
 
 // HeaderEnqueuedAt is the task header holding the enqueue time (Unix
-// nanoseconds), from which the worker measures a job's duration.
+// nanoseconds), from which the worker measures a job's duration. A scheduled
+// job holds its scheduled time instead, so its wait is not counted.
 const HeaderEnqueuedAt = "essworker-enqueued-at"
 
 // Defaults that NewDetachLoadBalancersTask puts on every task; a caller's
@@ -74,6 +75,31 @@ func NewDetachLoadBalancersTask(p DetachPayload, opts ...asynq.Option) (*asynq.T
 		asynq.Queue(DefaultQueue),
 	)
 	all = append(all, opts...)
-	headers := map[string]string{HeaderEnqueuedAt: strconv.FormatInt(time.Now().UnixNano(), 10)}
+	headers := map[string]string{HeaderEnqueuedAt: strconv.FormatInt(readyAt(all, time.Now()).UnixNano(), 10)}
 	return asynq.NewTaskWithHeaders(TypeDetachLoadBalancers, payload, headers, all...), nil
+}
+
+// readyAt is when a task with opts may first run: the time the last
+// asynq.ProcessAt or asynq.ProcessIn asks for when later than now, else now.
+func readyAt(opts []asynq.Option, now time.Time) time.Time {
+	at := now
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		switch v := o.Value().(type) {
+		case time.Time:
+			if o.Type() == asynq.ProcessAtOpt {
+				at = v
+			}
+		case time.Duration:
+			if o.Type() == asynq.ProcessInOpt {
+				at = now.Add(v)
+			}
+		}
+	}
+	if at.Before(now) {
+		return now
+	}
+	return at
 }
