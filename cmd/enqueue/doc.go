@@ -5,9 +5,9 @@
 // Usage:
 //
 //	enqueue --group ID --lb ID[,ID...] [--lb ID] [--token T] [--region R]
-//	        [--force] [--async] [--queue Q] [--redis-url URL]
+//	        [--force] [--async] [--at TIME | --in D] [--queue Q] [--redis-url URL]
 //	        [--redis-tls-ca-file FILE] [--wait [--wait-timeout D]]
-//	enqueue --file F [--region R] [--queue Q] [--redis-url URL]
+//	enqueue --file F [--region R] [--at TIME | --in D] [--queue Q] [--redis-url URL]
 //	        [--redis-tls-ca-file FILE] [--wait [--wait-timeout D]]
 //
 // Flags:
@@ -25,6 +25,13 @@
 //   - --token T: the ClientToken, printable ASCII, at most 64 characters.
 //     Default: a new random UUID, printed in the output line.
 //   - --region R: the RegionId. Default: none, the worker's region.
+//   - --at TIME: run the jobs no earlier than TIME, an RFC 3339 time such as
+//     2026-12-02T03:00:00Z. asynq keeps whole seconds, so TIME is rounded up to
+//     the next whole second. Default: at once.
+//   - --in D: run the jobs no earlier than D from now, a Go duration such as
+//     90m; rounded up to a whole second like --at. Default: at once.
+//     --at and --in together are an error; so is a time in the past or more
+//     than 30 days ahead (exit status 2, nothing queued).
 //   - --queue Q: the asynq queue. Default "default".
 //   - --file F: read requests from F instead, one payload per line in the
 //     job's own JSON (see package essworker/tasks), blank lines skipped; "-" reads
@@ -33,7 +40,8 @@
 //     file again queues that request again: give tokens to make reruns safe).
 //   - --wait: after queueing, wait for every job to end.
 //   - --wait-timeout D: with --wait, the longest wait for all jobs together,
-//     counted from when the last job is queued. Default 35m: the worker's
+//     counted from when the last job is queued, or from the --at/--in time
+//     when that is later. Default 35m: the worker's
 //     default bound on one scaling activity (30m) plus 5m for the call, its
 //     retries and time in the queue. Without --wait it has no effect.
 //   - -h, --help: print usage and exit 0.
@@ -52,9 +60,12 @@
 //
 //	{"task_id":"detach:T","client_token":"T","queue":"default","state":"enqueued"}
 //
-// state is "duplicate" when a job with that ClientToken is already in the
+// state is "scheduled" instead of "enqueued" for a job queued with --at or
+// --in: it waits in asynq's state "scheduled" (visible in asynqmon and through
+// the API) until its time. state is "duplicate" when a job with that ClientToken is already in the
 // queue with the same request (waiting, running, or finished and kept for its
-// retention; the order of load balancers does not matter): nothing was added,
+// retention; the order of load balancers does not matter; a scheduled job
+// keeps its time): nothing was added,
 // and running the same command again is always safe with the same token. A
 // ClientToken is unique across queues: a token already used for another
 // request, or by a job of another queue, is refused (exit status 2).
@@ -81,7 +92,8 @@
 //     or Redis was unreachable or failed (the jobs printed before the error are
 //     queued, the others are not).
 //   - 2: bad input: an unknown or misused flag, an argument, an invalid request
-//     or --file line, a file that cannot be read, a Redis URL that cannot be
+//     or --file line, an --at or --in out of bounds, a file that cannot be
+//     read, a Redis URL that cannot be
 //     parsed. Nothing was queued; standard error names the flag or the line and
 //     field, e.g. "enqueue: --lb: required" or
 //     "enqueue: line 3: invalid payload: ScalingGroupId: required"; or a

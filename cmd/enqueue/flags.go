@@ -46,6 +46,11 @@ type options struct {
 	file        string
 	wait        bool
 	waitTimeout time.Duration
+	// at and in are --at and --in as given; schedule is what they ask for,
+	// set by check.
+	at       string
+	in       time.Duration
+	schedule tasks.Schedule
 	// given holds the names of the flags given on the command line, so that
 	// "given but empty" can be told from "not given".
 	given map[string]bool
@@ -77,8 +82,8 @@ func osEnv(name string) (string, bool) { return os.LookupEnv(name) }
 // usageHeader opens the -h text; the flags follow.
 const usageHeader = `Usage:
   enqueue --group ID --lb ID[,ID...] [--lb ID] [--token T] [--region R] [--force] [--async]
-          [--queue Q] [--redis-url URL] [--wait [--wait-timeout D]]
-  enqueue --file F [--region R] [--queue Q] [--redis-url URL] [--wait [--wait-timeout D]]
+          [--at TIME | --in D] [--queue Q] [--redis-url URL] [--wait [--wait-timeout D]]
+  enqueue --file F [--region R] [--at TIME | --in D] [--queue Q] [--redis-url URL] [--wait [--wait-timeout D]]
 
 Queues ESS DetachLoadBalancers jobs for the essworker workers and prints one JSON
 line per job. Exit status: 0 all queued (and with --wait, all completed), 1 a job
@@ -105,8 +110,10 @@ func newFlagSet(o *options, env envLookup) *flag.FlagSet {
 	fs.StringVar(&o.region, "region", "", "RegionId `R` (default: the worker's region); with --file, the region of lines that name none")
 	fs.StringVar(&o.queue, "queue", defaultQueue, "asynq queue `Q` to put the jobs in")
 	fs.StringVar(&o.file, "file", "", "read requests from `F`, JSON Lines of payloads (- for standard input), instead of --group/--lb")
+	fs.StringVar(&o.at, "at", "", "run the jobs no earlier than `TIME`, RFC 3339 such as 2026-12-02T03:00:00Z (rounded up to a whole second; at most 30 days ahead)")
+	fs.DurationVar(&o.in, "in", 0, "run the jobs no earlier than `D` from now, such as 90m (at most 30 days)")
 	fs.BoolVar(&o.wait, "wait", false, "wait for every job to end and print its outcome")
-	fs.DurationVar(&o.waitTimeout, "wait-timeout", defaultWaitTimeout, "with --wait, stop waiting after `D` for all jobs together, counted from when the last is queued")
+	fs.DurationVar(&o.waitTimeout, "wait-timeout", defaultWaitTimeout, "with --wait, stop waiting after `D` for all jobs together, counted from when the last is queued, or from their --at/--in time when later")
 	caFile, _ := env(redisTLSCAFileEnv)
 	fs.StringVar(&o.redisTLSCAFile, "redis-tls-ca-file", caFile, "PEM `FILE` of the CAs trusted for a rediss:// Redis (default: the system roots) ["+redisTLSCAFileEnv+"]")
 	return fs
@@ -202,6 +209,28 @@ func (o *options) check() error {
 	}
 	if o.waitTimeout <= 0 {
 		return fmt.Errorf("--wait-timeout: must be positive, got %v", o.waitTimeout)
+	}
+	return o.checkSchedule(time.Now())
+}
+
+// checkSchedule sets o.schedule from --at or --in, taken as of now.
+func (o *options) checkSchedule(now time.Time) error {
+	var err error
+	switch {
+	case o.given["at"] && o.given["in"]:
+		return errors.New("--at and --in: give one of them, not both")
+	case o.given["at"]:
+		at, perr := time.Parse(time.RFC3339, o.at)
+		if perr != nil {
+			return fmt.Errorf("--at: %q is not an RFC 3339 time such as 2026-12-02T03:00:00Z", o.at)
+		}
+		if o.schedule, err = tasks.ScheduleAt(at, now); err != nil {
+			return fmt.Errorf("--at: %w", err)
+		}
+	case o.given["in"]:
+		if o.schedule, err = tasks.ScheduleIn(o.in, now); err != nil {
+			return fmt.Errorf("--in: %w", err)
+		}
 	}
 	return nil
 }

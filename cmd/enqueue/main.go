@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/logging"
@@ -65,7 +66,7 @@ func run(ctx context.Context, args []string, env envLookup, stdin io.Reader, std
 
 	out := newOutput(stdout)
 	producer := tasks.NewProducer(rdb)
-	jobs, err := enqueueAll(ctx, producer, reqs, o.queue, out)
+	jobs, err := enqueueAll(ctx, producer, reqs, o.queue, o.schedule, out)
 	if errors.Is(err, tasks.ErrIdempotencyConflict) && len(jobs) == 0 {
 		report(stderr, err)
 		return exitBadInput
@@ -79,7 +80,7 @@ func run(ctx context.Context, args []string, env envLookup, stdin io.Reader, std
 	}
 	ok := true
 	if o.wait {
-		ok = waitAll(ctx, producer.Inspector(), jobs, o.waitTimeout, out)
+		ok = waitAll(ctx, producer.Inspector(), jobs, waitBudget(o.waitTimeout, o.schedule, time.Now()), out)
 	}
 	if out.err != nil {
 		report(stderr, fmt.Errorf("write standard output: %w", out.err))
@@ -95,12 +96,12 @@ func run(ctx context.Context, args []string, env envLookup, stdin io.Reader, std
 // of every request for duplicates and conflicts before it queues any, and
 // prints one line per job. After a Redis failure midway it prints the jobs
 // queued so far and returns the error.
-func enqueueAll(ctx context.Context, p *tasks.Producer, reqs []request, queue string, out *output) ([]tasks.EnqueueResult, error) {
+func enqueueAll(ctx context.Context, p *tasks.Producer, reqs []request, queue string, s tasks.Schedule, out *output) ([]tasks.EnqueueResult, error) {
 	payloads := make([]tasks.DetachPayload, len(reqs))
 	for i, r := range reqs {
 		payloads[i] = r.payload
 	}
-	jobs, err := p.Enqueue(ctx, queue, payloads...)
+	jobs, err := p.EnqueueAt(ctx, queue, s, payloads...)
 	for _, job := range jobs {
 		out.line(job)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"essworker/internal/redistest"
 )
@@ -52,6 +53,14 @@ func TestMisuse(t *testing.T) {
 		{"extra argument", with("extra"), "", `enqueue: unexpected argument "extra"`},
 		{"bad wait timeout", with("--wait", "--wait-timeout", "soon"), "", `invalid value "soon" for flag -wait-timeout`},
 		{"zero wait timeout", with("--wait", "--wait-timeout", "0s"), "", "enqueue: --wait-timeout: must be positive"},
+		{"at and in", with("--at", "2099-01-01T00:00:00Z", "--in", "90m"), "", "enqueue: --at and --in: give one of them, not both"},
+		{"at in the past", with("--at", "2020-01-01T00:00:00Z"), "", "enqueue: --at: invalid schedule: 2020-01-01T00:00:00Z is in the past"},
+		{"at more than 30 days ahead", with("--at", time.Now().Add(31*24*time.Hour).UTC().Format(time.RFC3339)), "", "enqueue: --at: invalid schedule:"},
+		{"at not RFC 3339", with("--at", "2026-12-02 03:00"), "", `enqueue: --at: "2026-12-02 03:00" is not an RFC 3339 time`},
+		{"at without a zone", []string{"--file", good, "--at", "2099-12-02T03:00:00"}, "", "enqueue: --at:"},
+		{"in negative", with("--in", "-5m"), "", "enqueue: --in: invalid schedule: -5m0s is negative"},
+		{"in more than 30 days", with("--in", "721h"), "", "enqueue: --in: invalid schedule: 721h0m0s is more than 30 days ahead"},
+		{"in not a duration", with("--in", "tomorrow"), "", `invalid value "tomorrow" for flag -in`},
 		{"bad redis url", with("--redis-url", "http://:hunter2-secret@127.0.0.1/0"), "", "enqueue: --redis-url: cannot parse http://:xxxxx@127.0.0.1/0"},
 	}
 	t.Run("cases", func(t *testing.T) {

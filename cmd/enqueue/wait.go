@@ -23,6 +23,15 @@ const stateUnknown = "unknown"
 // it, and the error text of the lines it prints then.
 var errWaitTimedOut = errors.New("wait timed out")
 
+// waitBudget is how long --wait waits: timeout, counted from the later of now
+// and the jobs' scheduled time.
+func waitBudget(timeout time.Duration, s tasks.Schedule, now time.Time) time.Duration {
+	if at := s.Time(); at.After(now) {
+		return at.Sub(now) + timeout
+	}
+	return timeout
+}
+
 // waitAll waits for every job to end, all within timeout, and prints each
 // job's final line as soon as the job is seen to end. Up to maxWaiters jobs
 // are watched at once, taken in the order they were queued, so lines come in
