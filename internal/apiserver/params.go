@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"essworker/tasks"
 )
 
 // maxWait bounds GET's ?wait=.
@@ -57,6 +59,41 @@ func queueParam(params map[string]string, def string) (string, *apiError) {
 		return "", paramError("queue", "must be printable ASCII without spaces")
 	}
 	return q, nil
+}
+
+// scheduleParam is ?at= (an RFC 3339 time) or ?in= (a Go duration), when
+// the jobs of a submission run, as of now: the zero tasks.Schedule, at once,
+// when neither is given. Every POST route that queues jobs takes it.
+func scheduleParam(params map[string]string, now time.Time) (tasks.Schedule, *apiError) {
+	at, hasAt := params["at"]
+	in, hasIn := params["in"]
+	switch {
+	case hasAt && hasIn:
+		return tasks.Schedule{}, paramError("at", "give at or in, not both")
+	case hasAt:
+		// A "+" of a zone offset left unescaped arrives as a space; an RFC 3339
+		// time has no space, so the space can only be that "+".
+		t, err := time.Parse(time.RFC3339, strings.ReplaceAll(at, " ", "+"))
+		if err != nil {
+			return tasks.Schedule{}, paramError("at", fmt.Sprintf("%q is not an RFC 3339 time such as 2026-12-02T03:00:00Z", at))
+		}
+		s, err := tasks.ScheduleAt(t, now)
+		if err != nil {
+			return tasks.Schedule{}, paramError("at", err.Error())
+		}
+		return s, nil
+	case hasIn:
+		d, err := time.ParseDuration(in)
+		if err != nil {
+			return tasks.Schedule{}, paramError("in", fmt.Sprintf("%q is not a duration such as 90m", in))
+		}
+		s, err := tasks.ScheduleIn(d, now)
+		if err != nil {
+			return tasks.Schedule{}, paramError("in", err.Error())
+		}
+		return s, nil
+	}
+	return tasks.Schedule{}, nil
 }
 
 // waitParam is ?wait=, a Go duration from 0 to maxWait; 0 when absent.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"time"
 
 	"essworker/internal/redisconn"
 	"essworker/tasks"
@@ -17,13 +18,18 @@ type submitAnswer struct {
 	Jobs []tasks.EnqueueResult `json:"jobs"`
 }
 
-// submit is POST /v1/detach-jobs[?queue=NAME]: one request of the job
-// contract, split into jobs, each checked (tasks.Producer) before any is queued.
+// submit is POST /v1/detach-jobs[?queue=NAME][&at=TIME|&in=DURATION]: one
+// request of the job contract, split into jobs, each checked (tasks.Producer)
+// before any is queued, run at once or no earlier than at or in.
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, client string) {
-	params, perr := queryParams(r.URL.RawQuery, "queue")
+	params, perr := queryParams(r.URL.RawQuery, "queue", "at", "in")
 	var queue string
+	var sched tasks.Schedule
 	if perr == nil {
 		queue, perr = queueParam(params, tasks.DefaultQueue)
+	}
+	if perr == nil {
+		sched, perr = scheduleParam(params, time.Now())
 	}
 	if perr != nil {
 		writeError(w, http.StatusBadRequest, *perr)
@@ -50,7 +56,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, client string) {
 		writeInvalid(w, err)
 		return
 	}
-	jobs, err := s.producer.Enqueue(r.Context(), queue, p)
+	jobs, err := s.producer.EnqueueAt(r.Context(), queue, sched, p)
 	switch {
 	case errors.Is(err, tasks.ErrIdempotencyConflict):
 		s.log.Info("submission refused", "client", client, "queue", queue, "reason", err.Error(), "jobs_queued", len(jobs))
@@ -68,7 +74,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, client string) {
 	}
 	status, enqueued := http.StatusOK, 0
 	for _, j := range jobs {
-		if j.State == tasks.StateEnqueued {
+		if j.State == tasks.StateEnqueued || j.State == tasks.StateScheduled {
 			status, enqueued = http.StatusAccepted, enqueued+1
 		}
 	}
