@@ -134,7 +134,7 @@ func writeUsage(w io.Writer, fs *flag.FlagSet) {
 		if f.Name == "redis-url" {
 			def = redisconn.RedactURL(def) // the default may come from REDIS_URL, password and all
 		}
-		if def != "" && def != "false" {
+		if def != "" && def != "false" && def != "0s" {
 			fmt.Fprintf(&b, " (default %s)", def)
 		}
 		b.WriteString("\n")
