@@ -93,3 +93,17 @@ func Example_producer() {
 		}
 	}
 }
+
+func ExampleScheduleAt() {
+	now := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)
+	s, err := tasks.ScheduleAt(time.Date(2026, 12, 2, 3, 0, 0, 200e6, time.UTC), now)
+	fmt.Println(s.Time(), err)
+	_, err = tasks.ScheduleAt(now.Add(-time.Minute), now)
+	fmt.Println(err)
+	_, err = tasks.ScheduleIn(31*24*time.Hour, now)
+	fmt.Println(err)
+	// Output:
+	// 2026-12-02 03:00:01 +0000 UTC <nil>
+	// invalid schedule: 2026-12-01T17:59:00Z is in the past
+	// invalid schedule: 744h0m0s is more than 30 days ahead
+}
