@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -44,12 +43,10 @@ func TestRefusesToStart(t *testing.T) {
 	s := redistest.Start(t, redistest.Options{})
 	empty := writeFile(t, "empty-tokens", "# no client\nshort:abc\n")
 	good := writeFile(t, "tokens", "ci:"+tokenOld+"\n")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	closed, err := sharedtest.FreeAddr() // nothing listens there
 	if err != nil {
 		t.Fatal(err)
 	}
-	closed := ln.Addr().String()
-	ln.Close()
 	cases := []struct {
 		name   string
 		args   []string

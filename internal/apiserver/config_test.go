@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"essworker/internal/sharedtest"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -109,12 +111,10 @@ func TestNewRefuses(t *testing.T) {
 	if err := os.WriteFile(empty, []byte("# none\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	closed, err := sharedtest.FreeAddr() // nothing listens there
 	if err != nil {
 		t.Fatal(err)
 	}
-	closed := ln.Addr().String()
-	ln.Close()
 	cases := []struct {
 		cfg  Config
 		want string
