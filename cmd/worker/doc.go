@@ -12,7 +12,8 @@
 //	       [--queues Q] [--ess-endpoint URL] [--region R] [--ess-qps N]
 //	       [--ess-timeout D] [--poll-interval D] [--poll-timeout D]
 //	       [--max-retry N] [--metrics-addr ADDR] [--shutdown-timeout D]
-//	       [--log-level L] [--log-format F] [--strict-not-attached] [--demo]
+//	       [--log-level L] [--log-format F] [--strict-not-attached]
+//	       [--notify-url URL --notify-secret-file FILE] [--demo]
 //
 // Flags:
 //
@@ -48,6 +49,13 @@
 //   - --strict-not-attached [STRICT_NOT_ATTACHED]: archive a job whose load
 //     balancers are not all attached (after detaching those that are) instead
 //     of completing it.
+//   - --notify-url URL [NOTIFY_URL]: when a job reaches its final answer, POST
+//     a notice signed with HMAC-SHA256 to URL (X-Essworker-Signature:
+//     sha256=<hex>), retried for up to 24 hours while the receiver does not
+//     answer 2xx. Its user info never appears in logs. Default: no notices.
+//   - --notify-secret-file FILE [NOTIFY_SECRET_FILE]: the file of the notices'
+//     secret, surrounding whitespace trimmed. Required with --notify-url; an
+//     empty secret refuses to start.
 //   - --demo [ESSWORKER_DEMO]: the whole product in one process.
 //
 // Exit status: 0 after a clean shutdown (SIGTERM or SIGINT) and for -h; 1 when

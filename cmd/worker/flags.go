@@ -80,6 +80,8 @@ func defineFlags(f *envFlags, o *options, qpsText *string) {
 	f.boolean(&c.StrictNotAttached, "strict-not-attached", "STRICT_NOT_ATTACHED", "archive jobs whose load balancer is not attached")
 	f.boolean(&o.demo, "demo", "ESSWORKER_DEMO", "run the whole product in one process: embedded Redis, ESS emulator, sample jobs")
 	f.str(&c.RedisTLSCAFile, "redis-tls-ca-file", "REDIS_TLS_CA_FILE", "", "PEM file of the CAs trusted for a rediss:// Redis (default: the system roots)")
+	f.str(&c.NotifyURL, "notify-url", "NOTIFY_URL", "", "URL that receives a signed notice when a job ends (default: no notices)")
+	f.str(&c.NotifySecretFile, "notify-secret-file", "NOTIFY_SECRET_FILE", "", "file of the notices' HMAC-SHA256 secret (required with --notify-url)")
 }
 
 func osEnv(name string) (string, bool) { return os.LookupEnv(name) }

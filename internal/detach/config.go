@@ -1,6 +1,7 @@
 package detach
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -71,6 +72,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Observer is told of outcomes for metrics. Default: none.
 	Observer Observer
+	// Notifier is told of each job's final answer, once its result is written.
+	// Default: none.
+	Notifier Notifier
 }
 
 // ActivityStatusTimeout is the status reported to Observer.ActivityFinished for
@@ -88,6 +92,18 @@ type Observer interface {
 	// GroupLeaseContended is called when a job finds its group leased by another.
 	GroupLeaseContended()
 }
+
+// Notifier hears of jobs' final answers; notify.Notifier is one.
+type Notifier interface {
+	// JobEnded is called at a job's final answer, with ctx the attempt's
+	// context, whether the job ends archived, and its result JSON. It must not
+	// fail or hold up the job.
+	JobEnded(ctx context.Context, clientToken string, archived bool, result []byte)
+}
+
+type nopNotifier struct{}
+
+func (nopNotifier) JobEnded(context.Context, string, bool, []byte) {}
 
 type nopObserver struct{}
 
@@ -142,6 +158,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Observer == nil {
 		c.Observer = nopObserver{}
+	}
+	if c.Notifier == nil {
+		c.Notifier = nopNotifier{}
 	}
 	return c, nil
 }

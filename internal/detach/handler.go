@@ -317,6 +317,7 @@ func (h *Handler) finish(ctx context.Context, j *job, res tasks.DetachResult, ca
 		}
 	}
 	h.cfg.Observer.JobFinished(j.task.Type(), res.Outcome, sinceEnqueue(j.task))
+	h.cfg.Notifier.JobEnded(ctx, j.token, cause != nil, b)
 	attrs := []any{"outcome", res.Outcome, "status", res.StatusCode, "attempts", res.Attempts}
 	if cause != nil {
 		j.log.Warn("job archived", append(attrs, "err", cause)...)

@@ -8,6 +8,7 @@ import (
 
 	"essworker/essclient"
 	"essworker/internal/detach"
+	"essworker/internal/notify"
 	"essworker/tasks"
 )
 
@@ -26,6 +27,7 @@ type Metrics struct {
 	activityDuration prometheus.Histogram
 	rateLimitWait    prometheus.Histogram
 	leaseContention  prometheus.Counter
+	notifications    *prometheus.CounterVec
 }
 
 // New creates and registers the metrics.
@@ -68,10 +70,14 @@ func New() *Metrics {
 			Namespace: namespace, Name: "group_lock_contention_total",
 			Help: "Attempts that found their scaling group leased by another job.",
 		}),
+		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "notifications_total",
+			Help: "Webhook delivery attempts of job notices, by outcome (delivered, retried, dropped).",
+		}, []string{"outcome"}),
 	}
 	m.Registry.MustRegister(
 		m.jobs, m.jobDuration, m.essRequests, m.essDuration, m.activities,
-		m.activityDuration, m.rateLimitWait, m.leaseContention,
+		m.activityDuration, m.rateLimitWait, m.leaseContention, m.notifications,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -82,6 +88,9 @@ func New() *Metrics {
 	}
 	for _, s := range []string{essclient.StatusSuccessful, essclient.StatusWarning, essclient.StatusFailed, essclient.StatusRejected, detach.ActivityStatusTimeout} {
 		m.activities.WithLabelValues(s)
+	}
+	for _, o := range []string{notify.OutcomeDelivered, notify.OutcomeRetried, notify.OutcomeDropped} {
+		m.notifications.WithLabelValues(o)
 	}
 	return m
 }
@@ -111,3 +120,6 @@ func (m *Metrics) ActivityFinished(status string, d time.Duration) {
 
 // GroupLeaseContended implements detach.Observer.
 func (m *Metrics) GroupLeaseContended() { m.leaseContention.Inc() }
+
+// NotificationOutcome implements notify.Observer.
+func (m *Metrics) NotificationOutcome(outcome string) { m.notifications.WithLabelValues(outcome).Inc() }

@@ -11,6 +11,7 @@ import (
 	"essworker/essclient"
 	"essworker/internal/detach"
 	"essworker/internal/esslimits"
+	"essworker/internal/notify"
 	"essworker/internal/redisconn"
 	"essworker/tasks"
 )
@@ -84,6 +85,16 @@ type Config struct {
 	// rediss:// RedisURL, for a server whose certificate a private CA signed.
 	// Only allowed with rediss://. Default "": the system roots.
 	RedisTLSCAFile string
+	// NotifyURL is the receiver of the signed notice each job sends at its
+	// final answer (http:// or https://). Default "": no notices.
+	NotifyURL string
+	// NotifySecretFile is the file of the notices' HMAC secret (its content,
+	// surrounding whitespace trimmed, not empty). Required with NotifyURL, and
+	// only allowed with it.
+	NotifySecretFile string
+	// NotifyBudget bounds the retries of one notice, from its job's end.
+	// Default notify.DefaultBudget.
+	NotifyBudget time.Duration
 }
 
 // FieldError is a configuration error; Field is the flag's name. It is
@@ -134,6 +145,30 @@ func (c *Config) Validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
 		return &FieldError{Field: "metrics-addr", Reason: fmt.Sprintf("want HOST:PORT: %v", err)}
+	}
+	return c.validateNotify()
+}
+
+// validateNotify checks the notice settings: a URL and a readable, non-empty
+// secret file go together. It reads the secret only to check it.
+func (c *Config) validateNotify() error {
+	if c.NotifyURL == "" && c.NotifySecretFile == "" {
+		return nil
+	}
+	if c.NotifyURL == "" {
+		return &FieldError{Field: "notify-url", Reason: "is required with --notify-secret-file"}
+	}
+	if _, err := notify.ParseURL(c.NotifyURL); err != nil {
+		return &FieldError{Field: "notify-url", Reason: err.Error()}
+	}
+	if c.NotifySecretFile == "" {
+		return &FieldError{Field: "notify-secret-file", Reason: "is required with --notify-url"}
+	}
+	if _, err := notify.ReadSecret(c.NotifySecretFile); err != nil {
+		return &FieldError{Field: "notify-secret-file", Reason: err.Error()}
+	}
+	if c.NotifyBudget < 0 {
+		return fmt.Errorf("worker: Config.NotifyBudget must not be negative (got %v)", c.NotifyBudget)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"essworker/essclient"
 	"essworker/internal/detach"
 	"essworker/internal/metrics"
+	"essworker/internal/notify"
 	"essworker/internal/ratelimit"
 	"essworker/internal/redisconn"
 	"essworker/tasks"
@@ -100,6 +101,15 @@ func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues 
 		w.ess.Close()
 		return err
 	}
+	notifier, err := w.notifier()
+	if err != nil {
+		w.ess.Close()
+		return err
+	}
+	var jobEnds detach.Notifier
+	if notifier != nil {
+		jobEnds = notifier
+	}
 	h, err := detach.NewHandler(detach.Config{
 		ESS:               w.ess,
 		Redis:             w.rdb,
@@ -109,11 +119,12 @@ func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues 
 		StrictNotAttached: cfg.StrictNotAttached,
 		Logger:            w.log,
 		Observer:          w.metrics,
+		Notifier:          jobEnds,
 	})
 	if err != nil {
 		return err
 	}
-	w.server = asynq.NewServer(redisOpt, h.ServerConfig(asynq.Config{
+	serverCfg := h.ServerConfig(asynq.Config{
 		Concurrency:              cfg.Concurrency,
 		Queues:                   queues,
 		ShutdownTimeout:          cfg.ShutdownTimeout,
@@ -121,9 +132,14 @@ func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues 
 		TaskCheckInterval:        idleCheck,
 		Logger:                   asynqLogger{w.log},
 		LogLevel:                 asynqLevel(cfg.LogLevel),
-	}))
+	})
 	w.mux = asynq.NewServeMux()
 	w.mux.Handle(tasks.TypeDetachLoadBalancers, h)
+	if notifier != nil {
+		w.mux.Handle(notify.TypeNotify, notifier)
+		serverCfg.RetryDelayFunc = retryDelayByType(serverCfg.RetryDelayFunc, map[string]asynq.RetryDelayFunc{notify.TypeNotify: notifier.RetryDelay})
+	}
+	w.server = asynq.NewServer(redisOpt, serverCfg)
 	w.insp = asynq.NewInspector(redisOpt)
 	w.metrics.RegisterQueues(w.insp, func(ctx context.Context) (int64, error) {
 		return detach.InFlightActivities(ctx, w.rdb, detach.DefaultKeyPrefix, cfg.PollTimeout+time.Hour)
@@ -133,6 +149,36 @@ func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues 
 		return &FieldError{Field: "metrics-addr", Reason: err.Error()}
 	}
 	return nil
+}
+
+// notifier returns the notice sender of --notify-url, or nil without one.
+func (w *Worker) notifier() (*notify.Notifier, error) {
+	if w.cfg.NotifyURL == "" {
+		return nil, nil
+	}
+	secret, err := notify.ReadSecret(w.cfg.NotifySecretFile)
+	if err != nil {
+		return nil, &FieldError{Field: "notify-secret-file", Reason: err.Error()}
+	}
+	n, err := notify.New(notify.Config{
+		URL: w.cfg.NotifyURL, Secret: secret, Redis: w.rdb, Budget: w.cfg.NotifyBudget,
+		Logger: w.log, Observer: w.metrics,
+	})
+	if err != nil {
+		return nil, &FieldError{Field: "notify-url", Reason: err.Error()}
+	}
+	return n, nil
+}
+
+// retryDelayByType is one asynq RetryDelayFunc for a server of several task
+// types: byType's function for its type, def for any other.
+func retryDelayByType(def asynq.RetryDelayFunc, byType map[string]asynq.RetryDelayFunc) asynq.RetryDelayFunc {
+	return func(n int, err error, t *asynq.Task) time.Duration {
+		if f, ok := byType[t.Type()]; ok {
+			return f(n, err, t)
+		}
+		return def(n, err, t)
+	}
 }
 
 // MetricsAddr is the address the HTTP server listens on (useful with port 0).
@@ -152,7 +198,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.running.Store(true)
 	w.log.Info("worker started", "redis", redisconn.RedactURL(w.cfg.RedisURL), "queues", w.cfg.Queues,
-		"concurrency", w.cfg.Concurrency, "metrics_addr", w.MetricsAddr(), "ess_endpoint", w.cfg.ESSEndpoint, "region", w.cfg.Region)
+		"concurrency", w.cfg.Concurrency, "metrics_addr", w.MetricsAddr(), "ess_endpoint", w.cfg.ESSEndpoint, "region", w.cfg.Region, "notify_url", w.notifyURL())
 
 	var runErr error
 	select {
@@ -170,6 +216,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.log.Info("worker stopped")
 	return runErr
+}
+
+// notifyURL is --notify-url for the log, without credentials.
+func (w *Worker) notifyURL() string {
+	u, err := notify.ParseURL(w.cfg.NotifyURL)
+	if err != nil {
+		return ""
+	}
+	return notify.Redact(u)
 }
 
 func (w *Worker) close() {
