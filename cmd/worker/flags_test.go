@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -125,5 +127,53 @@ func TestUnreachableRedisFailsFast(t *testing.T) {
 	}
 	if strings.Contains(out, "hunter2-secret") {
 		t.Fatalf("stderr leaks the Redis password: %q", out)
+	}
+}
+
+// TestNotifyFlags: --notify-url and --notify-secret-file (or their variables)
+// go together, the secret file must hold a secret, and no error quotes it or
+// the URL's credentials.
+func TestNotifyFlags(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	secret, empty := write("secret", " hook-Secret-Do-Not-Show\n"), write("empty", " \n")
+	o, err := parseFlags(nil, envOf(map[string]string{"NOTIFY_URL": "https://hooks.example.com/essworker", "NOTIFY_SECRET_FILE": secret}), io.Discard)
+	if err == nil {
+		err = o.cfg.Validate()
+	}
+	if err != nil || o.cfg.NotifyURL != "https://hooks.example.com/essworker" || o.cfg.NotifySecretFile != secret {
+		t.Fatalf("from the environment: %+v, %v", o.cfg.NotifyURL, err)
+	}
+
+	const url = "http://hook-user:hook-Pass-Do-Not-Show@127.0.0.1:9/hook"
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--notify-url", url}, "--notify-secret-file: is required with --notify-url"},
+		{[]string{"--notify-secret-file", secret}, "--notify-url: is required with --notify-secret-file"},
+		{[]string{"--notify-url", url, "--notify-secret-file", empty}, "--notify-secret-file: " + empty + " holds no secret"},
+		{[]string{"--notify-url", url, "--notify-secret-file", filepath.Join(dir, "missing")}, "--notify-secret-file: open " + filepath.Join(dir, "missing")},
+		{[]string{"--notify-url", "ftp://hook-user:hook-Pass-Do-Not-Show@h/", "--notify-secret-file", secret}, "--notify-url: must start with http:// or https://"},
+		{[]string{"--notify-url", "hooks.example.com", "--notify-secret-file", secret}, "--notify-url: must start with http:// or https://"},
+	}
+	for _, c := range cases {
+		var stderr bytes.Buffer
+		if code := run(c.args, envOf(nil), io.Discard, &stderr); code != 2 {
+			t.Errorf("%v: exit %d, want 2; stderr %q", c.args, code, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("%v: stderr %q, want %q", c.args, stderr.String(), c.want)
+		}
+		if strings.Contains(stderr.String(), "Do-Not-Show") {
+			t.Errorf("%v: stderr %q quotes a secret", c.args, stderr.String())
+		}
 	}
 }

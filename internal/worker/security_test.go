@@ -9,12 +9,15 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,6 +60,8 @@ const (
 	leakWrongSecret = "Wr0ng-S3cr3t-Do-Not-Leak-P2m+/=z1"
 	leakSTS         = "STS-Token-Do-Not-Leak-Z9w+/=r4"
 	leakRedisPass   = "Redis-Pass-Do-Not-Leak-R3d"
+	leakHookSecret  = "Hook-Secret-Do-Not-Leak-W8v+/=h2"
+	leakHookPass    = "Hook-Pass-Do-Not-Leak-U6"
 )
 
 // leakNeedles lists what must never be found, lower-cased: each secret raw
@@ -65,7 +70,7 @@ const (
 // signed request, plain and percent-encoded as in a string to sign.
 func leakNeedles() []string {
 	needles := []string{"Do-Not-Leak"}
-	for _, s := range []string{leakSecret, leakWrongSecret, leakSTS, leakRedisPass} {
+	for _, s := range []string{leakSecret, leakWrongSecret, leakSTS, leakRedisPass, leakHookSecret, leakHookPass} {
 		once := strings.NewReplacer("+", "%20", "*", "%2A", "%7E", "~").Replace(url.QueryEscape(s))
 		needles = append(needles, s, url.QueryEscape(s), url.PathEscape(s), once, strings.ReplaceAll(once, "%", "%25"))
 	}
@@ -127,7 +132,7 @@ func TestLeakSearchFindsEveryForm(t *testing.T) {
 		return strings.NewReplacer("+", "%20", "*", "%2A", "%7E", "~").Replace(url.QueryEscape(s))
 	}
 	var leaky []string
-	for _, s := range []string{leakSecret, leakWrongSecret, leakSTS, leakRedisPass} {
+	for _, s := range []string{leakSecret, leakWrongSecret, leakSTS, leakRedisPass, leakHookSecret, leakHookPass} {
 		leaky = append(leaky, s, url.QueryEscape(s), url.PathEscape(s), percent(s), percent(percent(s)), strings.ToUpper(s))
 	}
 	leaky = append(leaky,
@@ -238,9 +243,12 @@ func collectRedis(t *testing.T, ctx context.Context, rdb *redis.Client, ev *evid
 // with a wrong access key secret (both with an STS token), on a Redis with a
 // password, while the emulator delays answers past the call timeout, fails
 // calls with 503, 500 and Throttling.User, and loses answers; jobs also fail
-// for good (unknown group, invalid payload, bad signature). Then it searches
-// every log line, every task's payload, last error and result, all of Redis
-// and both /metrics pages for the secrets and credential parameters.
+// for good (unknown group, invalid payload, bad signature). The right one
+// sends job notices to a receiver whose URL carries a password and that
+// answers 503 until the faults end. Then it searches every log line, every
+// task's payload, last error and result, all of Redis and both /metrics pages
+// for the secrets (the notices' HMAC secret among them) and credential
+// parameters.
 func TestNoSecretLeaks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -260,6 +268,23 @@ func TestNoSecretLeaks(t *testing.T) {
 		}
 	}
 
+	var hookUp atomic.Bool
+	var hookCalls, hookDelivered atomic.Int64
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hookCalls.Add(1)
+		if !hookUp.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		hookDelivered.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(hook.Close)
+	hookSecretFile := filepath.Join(t.TempDir(), "notify-secret")
+	if err := os.WriteFile(hookSecretFile, []byte(leakHookSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	logs := &logcapture.Buffer{}
 	const essTimeout = 300 * time.Millisecond
 	cfg := worker.Config{
@@ -267,7 +292,10 @@ func TestNoSecretLeaks(t *testing.T) {
 		PollInterval: 100 * time.Millisecond, DelayedCheck: 100 * time.Millisecond, ShutdownTimeout: 5 * time.Second,
 		LogLevel: "debug", LogFormat: "json",
 	}
-	good := workertest.Run(t, cfg, essclient.StaticCredentials(leakAKID, leakSecret, leakSTS), logs)
+	goodCfg := cfg
+	goodCfg.NotifyURL = strings.Replace(hook.URL, "http://", "http://hook:"+url.PathEscape(leakHookPass)+"@", 1) + "/essworker"
+	goodCfg.NotifySecretFile = hookSecretFile
+	good := workertest.Run(t, goodCfg, essclient.StaticCredentials(leakAKID, leakSecret, leakSTS), logs)
 	const wrongQueue = "wrongsecret"
 	wrongCfg := cfg
 	wrongCfg.Queues = wrongQueue
@@ -370,6 +398,22 @@ func TestNoSecretLeaks(t *testing.T) {
 		return states["completed"]+states["archived"] == len(jobs), fmt.Sprint(states)
 	})
 	t.Logf("job states: %v; emulator calls: %v", states, emu.Stats().Calls)
+
+	// The notices of the default queue's jobs, refused until now, get through.
+	hookUp.Store(true)
+	ended := 0
+	for _, j := range jobs {
+		if j.Queue == tasks.DefaultQueue {
+			ended++
+		}
+	}
+	sharedtest.WaitFor(t, "every notice delivered", 30*time.Second, func() (bool, string) {
+		hurry()
+		return hookDelivered.Load() == int64(ended), fmt.Sprint(hookDelivered.Load(), " of ", ended, " delivered")
+	})
+	if hookCalls.Load() == hookDelivered.Load() {
+		t.Error("the receiver refused no notice: the failed deliveries were not searched")
+	}
 	if calls(esstest.CodeSignatureDoesNotMatch) == 0 {
 		t.Error("the wrong secret never met SignatureDoesNotMatch")
 	}
@@ -388,6 +432,9 @@ func TestNoSecretLeaks(t *testing.T) {
 		if w == good && metric(t, body, "essworker_ess_requests_total", map[string]string{"code": essclient.CodeNetwork}) == 0 {
 			t.Error("/metrics counts no network failure: the timeouts and lost answers did not reach the worker")
 		}
+		if w == good && metric(t, body, "essworker_notifications_total", map[string]string{"outcome": "delivered"}) != float64(hookDelivered.Load()) {
+			t.Errorf("/metrics counts %v notices delivered, the receiver %d", metric(t, body, "essworker_notifications_total", map[string]string{"outcome": "delivered"}), hookDelivered.Load())
+		}
 	}
 	for i, line := range strings.Split(logs.String(), "\n") {
 		ev.add(fmt.Sprintf("worker log line %d", i+1), line)
@@ -395,7 +442,7 @@ func TestNoSecretLeaks(t *testing.T) {
 	for i, line := range strings.Split(redisLogs.String(), "\n") {
 		ev.add(fmt.Sprintf("go-redis log line %d", i+1), line)
 	}
-	for _, want := range []string{`"component":"asynq"`, `"level":"DEBUG"`, "SignatureDoesNotMatch", "ServiceUnavailable", "Throttling.User", "string to sign"} {
+	for _, want := range []string{`"component":"asynq"`, `"level":"DEBUG"`, "SignatureDoesNotMatch", "ServiceUnavailable", "Throttling.User", "string to sign", "notice not delivered"} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("the worker logs hold no %q: the test did not see what it searches", want)
 		}
