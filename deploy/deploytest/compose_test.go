@@ -24,6 +24,9 @@ func TestComposeConfigValid(t *testing.T) {
 type composeFile struct {
 	Version  string                    `yaml:"version"`
 	Services map[string]composeService `yaml:"services"`
+	Secrets  map[string]struct {
+		File string `yaml:"file"`
+	} `yaml:"secrets"`
 }
 
 type composeService struct {
@@ -36,6 +39,7 @@ type composeService struct {
 	Healthcheck     *struct{ Test []string }              `yaml:"healthcheck"`
 	DependsOn       map[string]struct{ Condition string } `yaml:"depends_on"`
 	StopGracePeriod string                                `yaml:"stop_grace_period"`
+	Secrets         []string                              `yaml:"secrets"`
 }
 
 func loadCompose(t testing.TB) composeFile {
@@ -97,6 +101,7 @@ func TestComposeStack(t *testing.T) {
 	for _, name := range workers {
 		checkComposeWorker(t, name, c.Services[name])
 	}
+	checkComposeNotifySecret(t, c)
 
 	// Every depends_on waits for a healthcheck the dependency has.
 	for name, svc := range c.Services {
@@ -193,6 +198,30 @@ func checkComposeWorker(t *testing.T, name string, svc composeService) {
 	}
 	if svc.Healthcheck == nil || !strings.Contains(strings.Join(svc.Healthcheck.Test, " "), "/readyz") {
 		t.Errorf("%s: want a healthcheck on /readyz", name)
+	}
+	// Notices are off unless the operator exports both variables; the secret
+	// is there as a file for when they do.
+	for _, k := range []string{"NOTIFY_URL", "NOTIFY_SECRET_FILE"} {
+		if env[k] != "${"+k+":-}" {
+			t.Errorf("%s: %s=%q, want ${%s:-} (off unless exported)", name, k, env[k], k)
+		}
+	}
+	if !slices.Contains(svc.Secrets, "notify-secret") {
+		t.Errorf("%s: secrets %v, want notify-secret (/run/secrets/notify-secret)", name, svc.Secrets)
+	}
+}
+
+// checkComposeNotifySecret checks that the notices' secret of the compose
+// workers is a file of the repository that holds a secret.
+func checkComposeNotifySecret(t *testing.T, c composeFile) {
+	t.Helper()
+	file := c.Secrets["notify-secret"].File
+	if file == "" {
+		t.Fatal("no top-level secret notify-secret with a file")
+	}
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), file))
+	if err != nil || len(strings.TrimSpace(string(b))) < 16 {
+		t.Errorf("notify-secret file %s: %v; want a secret of 16 characters or more", file, err)
 	}
 }
 

@@ -23,8 +23,12 @@ import (
 var workerEnvNames = []string{
 	"REDIS_URL", "WORKER_CONCURRENCY", "WORKER_QUEUES", "ESS_ENDPOINT", "ALIBABA_CLOUD_REGION_ID",
 	"ESS_QPS", "POLL_INTERVAL", "POLL_TIMEOUT", "MAX_RETRY", "METRICS_ADDR", "SHUTDOWN_TIMEOUT",
-	"LOG_LEVEL", "LOG_FORMAT",
+	"LOG_LEVEL", "LOG_FORMAT", "NOTIFY_URL", "NOTIFY_SECRET_FILE",
 }
+
+// notifySecretDir is where the Deployment mounts the essworker-notify Secret;
+// its key secret is the file NOTIFY_SECRET_FILE names.
+const notifySecretDir = "/etc/essworker/notify"
 
 // The credentials of the SDK's default chain the Deployment documents: the
 // access key (from a Secret) and the OIDC role of RRSA.
@@ -101,6 +105,11 @@ type container struct {
 			SecretKeyRef *secretKeyRef `yaml:"secretKeyRef"`
 		} `yaml:"valueFrom"`
 	} `yaml:"env"`
+	VolumeMounts []struct {
+		Name      string `yaml:"name"`
+		MountPath string `yaml:"mountPath"`
+		ReadOnly  bool   `yaml:"readOnly"`
+	} `yaml:"volumeMounts"`
 	LivenessProbe  *probe `yaml:"livenessProbe"`
 	ReadinessProbe *probe `yaml:"readinessProbe"`
 	Resources      struct {
@@ -135,6 +144,13 @@ type deploymentSpec struct {
 					RunAsUser    *int64 `yaml:"runAsUser"`
 				} `yaml:"securityContext"`
 				Containers []container `yaml:"containers"`
+				Volumes    []struct {
+					Name   string `yaml:"name"`
+					Secret *struct {
+						SecretName string `yaml:"secretName"`
+						Optional   *bool  `yaml:"optional"`
+					} `yaml:"secret"`
+				} `yaml:"volumes"`
 			} `yaml:"spec"`
 		} `yaml:"template"`
 	} `yaml:"spec"`
@@ -362,6 +378,7 @@ func TestKubernetesManifests(t *testing.T) {
 			t.Errorf("%s: want an optional secretKeyRef with key %s (optional: RRSA needs no Secret), got %+v", name, name, ref)
 		}
 	}
+	checkNotifySecret(t, d, c, cm.Data, refs)
 	manifest, err := os.ReadFile(deployPath(t, "k8s", "deployment.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -394,6 +411,50 @@ func TestKubernetesManifests(t *testing.T) {
 	}
 	if k.Namespace != objs["Namespace"].Metadata.Name {
 		t.Errorf("kustomization namespace %q, Namespace %q", k.Namespace, objs["Namespace"].Metadata.Name)
+	}
+}
+
+// checkNotifySecret checks the notices' settings: off by default (both
+// variables empty, so the worker starts without the Secret), the secret as a
+// read-only file of the optional essworker-notify Secret, and the path the
+// ConfigMap's comment gives under that mount.
+func checkNotifySecret(t *testing.T, d deploymentSpec, c container, data map[string]string, refs map[string]*secretKeyRef) {
+	t.Helper()
+	if data["NOTIFY_URL"] != "" || data["NOTIFY_SECRET_FILE"] != "" {
+		t.Errorf("NOTIFY_URL %q, NOTIFY_SECRET_FILE %q: ship notices off (both empty)", data["NOTIFY_URL"], data["NOTIFY_SECRET_FILE"])
+	}
+	if ref := refs["NOTIFY_URL"]; ref == nil || ref.Name != "essworker-notify" || ref.Key != "NOTIFY_URL" || !isTrue(ref.Optional) {
+		t.Errorf("NOTIFY_URL: want an optional secretKeyRef to essworker-notify, got %+v", ref)
+	}
+	for _, e := range c.Env {
+		if e.Name == "NOTIFY_SECRET_FILE" || strings.Contains(e.Name, "SECRET") && e.Value != "" {
+			t.Errorf("env %s: the notices' secret comes as a file, not a variable", e.Name)
+		}
+	}
+	volume := ""
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.Secret != nil && v.Secret.SecretName == "essworker-notify" {
+			volume = v.Name
+			if !isTrue(v.Secret.Optional) {
+				t.Errorf("volume %s: the essworker-notify Secret must be optional (notices are)", v.Name)
+			}
+		}
+	}
+	mounted := false
+	for _, m := range c.VolumeMounts {
+		if m.Name == volume && volume != "" {
+			mounted = m.MountPath == notifySecretDir && m.ReadOnly
+		}
+	}
+	if !mounted {
+		t.Errorf("the essworker-notify Secret is not mounted read-only at %s (volumes %+v, mounts %+v)", notifySecretDir, d.Spec.Template.Spec.Volumes, c.VolumeMounts)
+	}
+	cm, err := os.ReadFile(deployPath(t, "k8s", "configmap.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(cm, []byte("NOTIFY_SECRET_FILE to "+notifySecretDir+"/secret")) || !bytes.Contains(cm, []byte("--from-literal=secret=")) {
+		t.Errorf("configmap.yaml does not say to set NOTIFY_SECRET_FILE to %s/secret and create its Secret", notifySecretDir)
 	}
 }
 
