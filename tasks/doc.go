@@ -72,6 +72,24 @@
 // (DefaultRetention), so enqueueing the same request twice is a reported
 // duplicate, not a second detach.
 //
+// # Drains
+//
+// A drain (TypeDrainLoadBalancer, "ess:drain_load_balancer") takes one load
+// balancer out of every scaling group of a region. Its payload, decoded as
+// strictly as a detach payload (DecodeDrainPayload):
+//
+//	{"RegionId":"cn-hangzhou","LoadBalancerId":"lb-2zeur05gfsxxxx",
+//	 "ForceDetach":false,"Async":true,"ClientToken":"incident-17"}
+//
+// LoadBalancerId is required; the other fields are as in a detach payload.
+// The worker lists the region's groups and queues, in the drain's queue, one
+// detach job per group that holds the load balancer, with the drain's
+// ForceDetach and Async, its region, and the token
+// DrainGroupToken(drainToken, groupID), so a drain run again queues
+// duplicates, not second detaches. Its task ID is "drain:" + ClientToken
+// (DrainTaskID); its result is a DrainResult listing the jobs. NewDrainTask,
+// EnqueueDrain and Producer.EnqueueDrain queue one; Producer.DrainJob finds it.
+//
 // # Producing jobs from other languages
 //
 // Write the task the way asynq does (any asynq-compatible client), with:

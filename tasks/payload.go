@@ -87,46 +87,56 @@ func DecodeDetachRequest(b []byte) (DetachPayload, error) {
 // DecodeDetachRequest can validate with the split-later rules instead.
 func decodeStrict(b []byte) (DetachPayload, error) {
 	var p DetachPayload
+	if err := decodeObject(b, p.setField); err != nil {
+		return DetachPayload{}, err
+	}
+	return p, nil
+}
+
+// decodeObject reads b as one JSON object and hands each key and value to
+// setField, refusing what strict decoding refuses: more than MaxPayloadSize
+// bytes, anything but one object, a key given twice, trailing data.
+func decodeObject(b []byte, setField func(key string, raw json.RawMessage) error) error {
 	if len(b) > MaxPayloadSize {
-		return p, payloadError(fmt.Sprintf("larger than %d bytes (got %d)", MaxPayloadSize, len(b)))
+		return payloadError(fmt.Sprintf("larger than %d bytes (got %d)", MaxPayloadSize, len(b)))
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
-		return p, payloadError("empty")
+		return payloadError("empty")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	tok, err := dec.Token()
 	if err != nil {
-		return p, payloadError(malformed(err))
+		return payloadError(malformed(err))
 	}
 	if tok != json.Delim('{') {
-		return p, payloadError("must be a JSON object, got " + jsonKind(tok))
+		return payloadError("must be a JSON object, got " + jsonKind(tok))
 	}
 	seen := make(map[string]bool, 6)
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return p, payloadError(malformed(err))
+			return payloadError(malformed(err))
 		}
 		key, _ := tok.(string) // in key position the decoder yields strings only
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return p, payloadError(malformed(err))
+			return payloadError(malformed(err))
 		}
 		if seen[key] {
-			return p, &FieldError{Field: key, Reason: "given more than once"}
+			return &FieldError{Field: key, Reason: "given more than once"}
 		}
 		seen[key] = true
-		if err := p.setField(key, raw); err != nil {
-			return p, err
+		if err := setField(key, raw); err != nil {
+			return err
 		}
 	}
 	if _, err := dec.Token(); err != nil { // the closing '}'
-		return p, payloadError(malformed(err))
+		return payloadError(malformed(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return p, payloadError("trailing data after the JSON object")
+		return payloadError("trailing data after the JSON object")
 	}
-	return p, nil
+	return nil
 }
 
 // setField decodes one value into the field whose JSON name is key.

@@ -22,11 +22,18 @@ type ConflictError struct {
 	ClientToken string // the token that is taken
 	Queue       string // the queue of the task that holds it
 	Reason      string // e.g. "taken by a job with another payload"
+	// TaskID is the task that holds the token; empty means TaskID(ClientToken),
+	// a detach job's.
+	TaskID string
 }
 
 func (e *ConflictError) Error() string {
+	id := e.TaskID
+	if id == "" {
+		id = TaskID(e.ClientToken)
+	}
 	return fmt.Sprintf("%s: ClientToken %q: %s (task %s in queue %s)",
-		ErrIdempotencyConflict, e.ClientToken, e.Reason, TaskID(e.ClientToken), e.Queue)
+		ErrIdempotencyConflict, e.ClientToken, e.Reason, id, e.Queue)
 }
 
 // Unwrap makes errors.Is(err, ErrIdempotencyConflict) true.

@@ -53,13 +53,8 @@ func (p DetachPayload) Validate() error {
 // validate is Validate; limitLBs false skips the MaxLoadBalancers limit, for
 // requests that SplitDetach will cut into jobs.
 func (p DetachPayload) validate(limitLBs bool) error {
-	if p.RegionId != "" {
-		if len(p.RegionId) > esslimits.MaxRegionIDLen {
-			return &FieldError{Field: "RegionId", Reason: fmt.Sprintf("longer than %d characters (got %d)", esslimits.MaxRegionIDLen, len(p.RegionId))}
-		}
-		if !esslimits.ValidRegionID(p.RegionId) {
-			return &FieldError{Field: "RegionId", Reason: fmt.Sprintf("must look like a region ID (lowercase letters, digits, dashes, e.g. cn-hangzhou), got %q", p.RegionId)}
-		}
+	if err := checkRegion(p.RegionId); err != nil {
+		return err
 	}
 	if p.ScalingGroupId == "" {
 		return &FieldError{Field: "ScalingGroupId", Reason: "required"}
@@ -87,10 +82,32 @@ func (p DetachPayload) validate(limitLBs bool) error {
 		}
 		first[id] = i
 	}
-	if p.ClientToken != "" {
-		if reason := checkID(p.ClientToken, MaxClientTokenLen); reason != "" {
-			return &FieldError{Field: "ClientToken", Reason: reason}
-		}
+	return checkToken(p.ClientToken)
+}
+
+// checkRegion returns nil for an empty region (the worker's default) or a
+// region ID, else a *FieldError about RegionId.
+func checkRegion(region string) error {
+	if region == "" {
+		return nil
+	}
+	if len(region) > esslimits.MaxRegionIDLen {
+		return &FieldError{Field: "RegionId", Reason: fmt.Sprintf("longer than %d characters (got %d)", esslimits.MaxRegionIDLen, len(region))}
+	}
+	if !esslimits.ValidRegionID(region) {
+		return &FieldError{Field: "RegionId", Reason: fmt.Sprintf("must look like a region ID (lowercase letters, digits, dashes, e.g. cn-hangzhou), got %q", region)}
+	}
+	return nil
+}
+
+// checkToken returns nil for an empty ClientToken or a usable one, else a
+// *FieldError about ClientToken.
+func checkToken(token string) error {
+	if token == "" {
+		return nil
+	}
+	if reason := checkID(token, MaxClientTokenLen); reason != "" {
+		return &FieldError{Field: "ClientToken", Reason: reason}
 	}
 	return nil
 }
