@@ -164,16 +164,21 @@ func (c *Client) DescribeScalingGroups(ctx context.Context, regionID string, gro
 	if err := c.call(ctx, action, region, req, resp); err != nil {
 		return ScalingGroupsResult{}, err
 	}
-	res := ScalingGroupsResult{RequestID: resp.RequestId}
+	return ScalingGroupsResult{RequestID: resp.RequestId, ScalingGroups: groupsOf(resp)}, nil
+}
+
+// groupsOf converts the groups of a DescribeScalingGroups answer.
+func groupsOf(resp *ess.DescribeScalingGroupsResponse) []ScalingGroup {
+	var out []ScalingGroup
 	for _, g := range resp.ScalingGroups.ScalingGroup {
-		res.ScalingGroups = append(res.ScalingGroups, ScalingGroup{
+		out = append(out, ScalingGroup{
 			ScalingGroupID:  g.ScalingGroupId,
 			RegionID:        g.RegionId,
 			LifecycleState:  g.LifecycleState,
 			LoadBalancerIDs: g.LoadBalancerIds.LoadBalancerId,
 		})
 	}
-	return res, nil
+	return out
 }
 
 // region returns the region of a call, or an *Error if it is not a region ID.
