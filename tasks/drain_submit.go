@@ -121,3 +121,15 @@ func (p *Producer) DrainJob(ctx context.Context, token string) (*asynq.TaskInfo,
 	}
 	return info, nil
 }
+
+// JobQueues returns, for each ClientToken, the queue holding the detach job
+// with that token, or "" when no queue does, in one round trip. A drain uses
+// it to list the jobs an earlier run queued for groups that no longer hold
+// its load balancer.
+func (p *Producer) JobQueues(ctx context.Context, tokens ...string) ([]string, error) {
+	ids := make([]string, len(tokens))
+	for i, t := range tokens {
+		ids[i] = TaskID(t)
+	}
+	return lookupQueues(ctx, p.rdb, ids)
+}

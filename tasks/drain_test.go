@@ -165,6 +165,11 @@ func TestProducerEnqueueDrain(t *testing.T) {
 		t.Fatalf("detach job with a drain's token: %v", err)
 	}
 
+	queues, err := p.JobQueues(ctx, "drain-8", "nope")
+	if err != nil || !slices.Equal(queues, []string{"q1", ""}) {
+		t.Fatalf("JobQueues = %q, %v; want [q1 \"\"]", queues, err)
+	}
+
 	info, err := p.DrainJob(ctx, "drain-8")
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 
 	"essworker/essclient"
 	"essworker/internal/detach"
+	"essworker/internal/drain"
 	"essworker/internal/metrics"
 	"essworker/internal/notify"
 	"essworker/internal/ratelimit"
@@ -133,8 +134,20 @@ func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues 
 		Logger:                   asynqLogger{w.log},
 		LogLevel:                 asynqLevel(cfg.LogLevel),
 	})
+	dh, err := drain.NewHandler(drain.Config{
+		ESS:           w.ess,
+		Jobs:          tasks.NewProducer(w.rdb),
+		DefaultRegion: cfg.Region,
+		MaxRetry:      cfg.MaxRetry,
+		Logger:        w.log,
+		Observer:      w.metrics,
+	})
+	if err != nil {
+		return err
+	}
 	w.mux = asynq.NewServeMux()
 	w.mux.Handle(tasks.TypeDetachLoadBalancers, h)
+	w.mux.Handle(tasks.TypeDrainLoadBalancer, dh)
 	if notifier != nil {
 		w.mux.Handle(notify.TypeNotify, notifier)
 		serverCfg.RetryDelayFunc = retryDelayByType(serverCfg.RetryDelayFunc, map[string]asynq.RetryDelayFunc{notify.TypeNotify: notifier.RetryDelay})
