@@ -49,13 +49,21 @@ func EnqueueDrain(ctx context.Context, c *asynq.Client, p DrainPayload, opts ...
 // ClientToken gets a new random UUID. Drains and detach jobs have task IDs of
 // their own ("drain:", "detach:"), so they never conflict with each other.
 func (p *Producer) EnqueueDrain(ctx context.Context, queue string, d DrainPayload) (EnqueueResult, error) {
+	return p.EnqueueDrainAt(ctx, queue, Schedule{}, d)
+}
+
+// EnqueueDrainAt is EnqueueDrain with the drain run no earlier than the time
+// of s (the zero Schedule runs it at once); it fans out when it runs, and its
+// detach jobs run at once. A drain queued to wait for its time is
+// StateScheduled; one already queued is a duplicate and keeps its time.
+func (p *Producer) EnqueueDrainAt(ctx context.Context, queue string, s Schedule, d DrainPayload) (EnqueueResult, error) {
 	if queue == "" {
 		return EnqueueResult{}, errors.New("tasks: Producer.EnqueueDrain: empty queue name")
 	}
 	if d.ClientToken == "" {
 		d.ClientToken = uuid.NewString()
 	}
-	task, err := NewDrainTask(d, asynq.Queue(queue))
+	task, err := NewDrainTask(d, append([]asynq.Option{asynq.Queue(queue)}, s.options()...)...)
 	if err != nil {
 		return EnqueueResult{}, err
 	}
@@ -66,8 +74,9 @@ func (p *Producer) EnqueueDrain(ctx context.Context, queue string, d DrainPayloa
 	}
 	switch found[0] {
 	case "":
-		_, err := p.client.EnqueueContext(ctx, task)
+		info, err := p.client.EnqueueContext(ctx, task)
 		if err == nil {
+			res.State = stateOf(info.State)
 			return res, nil
 		}
 		if !errors.Is(err, asynq.ErrTaskIDConflict) {

@@ -1,6 +1,7 @@
 // Command enqueue queues detach jobs (task type ess:detach_load_balancers) for
 // the essworker workers, one request from flags or many from a JSON Lines
-// file, and optionally waits for them to end.
+// file, or drains (ess:drain_load_balancer) that take a load balancer out of
+// every scaling group of a region, and optionally waits for them to end.
 //
 // Usage:
 //
@@ -8,6 +9,9 @@
 //	        [--force] [--async] [--at TIME | --in D] [--queue Q] [--redis-url URL]
 //	        [--redis-tls-ca-file FILE] [--wait [--wait-timeout D]]
 //	enqueue --file F [--region R] [--at TIME | --in D] [--queue Q] [--redis-url URL]
+//	        [--redis-tls-ca-file FILE] [--wait [--wait-timeout D]]
+//	enqueue --lb ID[,ID...] --all-groups [--region R] [--force] [--async]
+//	        [--token T] [--queue Q] [--redis-url URL]
 //	        [--redis-tls-ca-file FILE] [--wait [--wait-timeout D]]
 //
 // Flags:
@@ -38,6 +42,14 @@
 //     standard input. A line may name more than 5 load balancers (split as above)
 //     and may leave ClientToken out (a random UUID is used, so running the
 //     file again queues that request again: give tokens to make reruns safe).
+//   - --all-groups: queue one drain per --lb instead of detach jobs: the
+//     worker lists every scaling group of the region (--region, else the
+//     worker's) and queues one detach job per group holding that load
+//     balancer, with --force and --async, in the drain's queue. --token names
+//     the drain (task ID "drain:" + token), so it takes one --lb only; the
+//     job of group G gets the token tasks.DrainGroupToken(token, G), so
+//     draining again with the same token queues duplicates, not second
+//     detaches.
 //   - --wait: after queueing, wait for every job to end.
 //   - --wait-timeout D: with --wait, the longest wait for all jobs together,
 //     counted from when the last job is queued, or from the --at/--in time
@@ -50,7 +62,8 @@
 // (a token belongs to one request: set ClientToken on each line); so are --force
 // and --async (a line's "ForceDetach":false cannot be told from a line without
 // the field: set them on each line); --region is the region of the lines that
-// name none. No other environment variable is read; enqueue needs no cloud
+// name none. --all-groups with --group or --file, or --token with more than
+// one --lb, is an error. No other environment variable is read; enqueue needs no cloud
 // credentials.
 //
 // # Output
@@ -83,6 +96,12 @@
 // "retry", "scheduled") and the error "wait timed out"; on SIGINT or SIGTERM,
 // the same with "wait interrupted". A job whose state cannot be read has state
 // "unknown" and the reason in error.
+//
+// With --all-groups, the first line is the drain's own ("task_id":"drain:T",
+// "enqueued" or "duplicate"); with --wait, then the drain's end line, its
+// result a tasks.DrainResult ("Outcome":"fanned_out" with "Groups", or
+// "not_attached"), then one end line per detach job it made, as above. Exit
+// status 0 needs the drain and every one of its jobs completed.
 //
 // # Exit status
 //

@@ -44,6 +44,7 @@ type options struct {
 	region      string
 	queue       string
 	file        string
+	allGroups   bool
 	wait        bool
 	waitTimeout time.Duration
 	// at and in are --at and --in as given; schedule is what they ask for,
@@ -60,6 +61,10 @@ type options struct {
 
 // fromFile reports whether the jobs come from --file rather than from flags.
 func (o *options) fromFile() bool { return o.given["file"] }
+
+// drains reports whether the command queues drains (--all-groups), one per
+// load balancer, rather than detach jobs.
+func (o *options) drains() bool { return o.allGroups }
 
 // lbList is --lb: repeatable, each value a comma-separated list of IDs. Empty
 // elements are kept, so that validation reports them ("a,,b").
@@ -84,6 +89,8 @@ const usageHeader = `Usage:
   enqueue --group ID --lb ID[,ID...] [--lb ID] [--token T] [--region R] [--force] [--async]
           [--at TIME | --in D] [--queue Q] [--redis-url URL] [--wait [--wait-timeout D]]
   enqueue --file F [--region R] [--at TIME | --in D] [--queue Q] [--redis-url URL] [--wait [--wait-timeout D]]
+  enqueue --lb ID[,ID...] --all-groups [--region R] [--force] [--async] [--token T]
+          [--at TIME | --in D] [--queue Q] [--redis-url URL] [--wait [--wait-timeout D]]
 
 Queues ESS DetachLoadBalancers jobs for the essworker workers and prints one JSON
 line per job. Exit status: 0 all queued (and with --wait, all completed), 1 a job
@@ -112,6 +119,7 @@ func newFlagSet(o *options, env envLookup) *flag.FlagSet {
 	fs.StringVar(&o.file, "file", "", "read requests from `F`, JSON Lines of payloads (- for standard input), instead of --group/--lb")
 	fs.StringVar(&o.at, "at", "", "run the jobs no earlier than `TIME`, RFC 3339 such as 2026-12-02T03:00:00Z (rounded up to a whole second; at most 30 days ahead)")
 	fs.DurationVar(&o.in, "in", 0, "run the jobs no earlier than `D` from now, such as 90m (at most 30 days)")
+	fs.BoolVar(&o.allGroups, "all-groups", false, "drain: detach each --lb from every scaling group of the region that holds it (one ess:drain_load_balancer job per load balancer)")
 	fs.BoolVar(&o.wait, "wait", false, "wait for every job to end and print its outcome")
 	fs.DurationVar(&o.waitTimeout, "wait-timeout", defaultWaitTimeout, "with --wait, stop waiting after `D` for all jobs together, counted from when the last is queued, or from their --at/--in time when later")
 	caFile, _ := env(redisTLSCAFileEnv)
@@ -172,6 +180,9 @@ func parseFlags(args []string, env envLookup, stdout io.Writer) (*options, error
 // check is the validation of flag combinations and of the flags that are not
 // payload fields.
 func (o *options) check() error {
+	if o.drains() {
+		return o.checkDrains()
+	}
 	if o.fromFile() {
 		for _, name := range []string{"group", "lb"} {
 			if o.given[name] {
@@ -204,6 +215,32 @@ func (o *options) check() error {
 			return errors.New("--token: empty: give a token, or leave the flag out for a random one")
 		}
 	}
+	return o.checkCommon()
+}
+
+// checkDrains is check for --all-groups: one drain per --lb, no group, no file.
+func (o *options) checkDrains() error {
+	for _, name := range []string{"group", "file"} {
+		if o.given[name] {
+			return fmt.Errorf("--all-groups and --%s: a drain takes the load balancer out of every group of the region; give --lb only", name)
+		}
+	}
+	if len(o.lbs) == 0 {
+		return errors.New("--lb: required with --all-groups")
+	}
+	if o.given["token"] {
+		if o.token == "" {
+			return errors.New("--token: empty: give a token, or leave the flag out for a random one")
+		}
+		if len(o.lbs) > 1 {
+			return fmt.Errorf("--token: one token names one drain, and --lb gives %d load balancers: drain them one at a time, or leave --token out", len(o.lbs))
+		}
+	}
+	return o.checkCommon()
+}
+
+// checkCommon checks the flags every form takes.
+func (o *options) checkCommon() error {
 	if o.queue == "" || strings.ContainsFunc(o.queue, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 		return fmt.Errorf("--queue: %q is not a queue name (non-empty, no spaces)", o.queue)
 	}

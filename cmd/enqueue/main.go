@@ -43,7 +43,11 @@ func run(ctx context.Context, args []string, env envLookup, stdin io.Reader, std
 		return exitOK
 	}
 	var reqs []request
-	if err == nil {
+	var drains []tasks.DrainPayload
+	switch {
+	case err == nil && o.drains():
+		drains, err = loadDrains(o)
+	case err == nil:
 		reqs, err = loadRequests(o, stdin)
 	}
 	// One go-redis client, from the URL parsed as asynq parses it, serves the
@@ -66,6 +70,9 @@ func run(ctx context.Context, args []string, env envLookup, stdin io.Reader, std
 
 	out := newOutput(stdout)
 	producer := tasks.NewProducer(rdb)
+	if o.drains() {
+		return runDrains(ctx, producer, drains, o, out, stderr, redact)
+	}
 	jobs, err := enqueueAll(ctx, producer, reqs, o.queue, o.schedule, out)
 	if errors.Is(err, tasks.ErrIdempotencyConflict) && len(jobs) == 0 {
 		report(stderr, err)
@@ -81,6 +88,31 @@ func run(ctx context.Context, args []string, env envLookup, stdin io.Reader, std
 	ok := true
 	if o.wait {
 		ok = waitAll(ctx, producer.Inspector(), jobs, waitBudget(o.waitTimeout, o.schedule, time.Now()), out)
+	}
+	if out.err != nil {
+		report(stderr, fmt.Errorf("write standard output: %w", out.err))
+		return exitFailed
+	}
+	if !ok {
+		return exitFailed
+	}
+	return exitOK
+}
+
+// runDrains is run for --all-groups, from the queueing on.
+func runDrains(ctx context.Context, producer *tasks.Producer, drains []tasks.DrainPayload, o *options, out *output, stderr io.Writer, redact func(string) string) int {
+	queued, err := enqueueDrains(ctx, producer, drains, o.queue, o.schedule, out)
+	if errors.Is(err, tasks.ErrIdempotencyConflict) && len(queued) == 0 {
+		report(stderr, err)
+		return exitBadInput
+	}
+	if err != nil {
+		report(stderr, errors.New(redact(err.Error())))
+		return exitFailed
+	}
+	ok := true
+	if o.wait {
+		ok = waitDrains(ctx, producer.Inspector(), queued, waitBudget(o.waitTimeout, o.schedule, time.Now()), out)
 	}
 	if out.err != nil {
 		report(stderr, fmt.Errorf("write standard output: %w", out.err))
