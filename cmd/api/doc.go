@@ -27,7 +27,9 @@
 //     --shutdown-timeout (SHUTDOWN_TIMEOUT, 30s): as the worker's.
 //
 // Routes: POST /v1/detach-jobs[?queue=NAME], GET
-// /v1/detach-jobs/{client_token}[?wait=DURATION], GET /v1/openapi.yaml (the
+// /v1/detach-jobs/{client_token}[?wait=DURATION], POST
+// /v1/drain-jobs[?queue=NAME] and GET /v1/drain-jobs/{client_token}[?wait=DURATION]
+// (drains: a load balancer out of every scaling group of a region), GET /v1/openapi.yaml (the
 // OpenAPI document, api/openapi.yaml), GET /healthz, /readyz, /metrics. See
 // README.md, "Producers in other languages".
 //

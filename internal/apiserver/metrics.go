@@ -15,6 +15,9 @@ const (
 	routeStatus  = "GET /v1/detach-jobs/{client_token}"
 	routeOpenAPI = "GET /v1/openapi.yaml"
 	routeOther   = "other"
+
+	routeSubmitDrain = "POST /v1/drain-jobs"
+	routeDrainStatus = "GET /v1/drain-jobs/{client_token}"
 )
 
 // apiMetrics are the API's metrics, on their own registry with the Go and
@@ -47,7 +50,7 @@ func newMetrics() *apiMetrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Series that exist from the start, so rates and the 5xx alert see them.
-	for _, route := range []string{routeSubmit, routeStatus} {
+	for _, route := range []string{routeSubmit, routeStatus, routeSubmitDrain, routeDrainStatus} {
 		for _, code := range []int{http.StatusOK, http.StatusServiceUnavailable} {
 			m.requests.WithLabelValues(route, strconv.Itoa(code))
 		}

@@ -27,6 +27,8 @@ import (
 var documented = map[string][]int{
 	"POST /v1/detach-jobs":               {200, 202, 400, 401, 409, 413, 415, 503},
 	"GET /v1/detach-jobs/{client_token}": {200, 400, 401, 404, 503},
+	"POST /v1/drain-jobs":                {200, 202, 400, 401, 409, 413, 415, 503},
+	"GET /v1/drain-jobs/{client_token}":  {200, 400, 401, 404, 503},
 }
 
 // loadDocument loads and validates api/openapi.yaml with kin-openapi.
@@ -81,6 +83,10 @@ func TestOpenAPIDocument(t *testing.T) {
 	post := doc.Paths.Find("/v1/detach-jobs").Post
 	if post.RequestBody == nil || post.RequestBody.Value.Content.Get("application/json").Schema.Value.Properties["LoadBalancerIds"] == nil {
 		t.Error("POST has no request body schema with LoadBalancerIds")
+	}
+	drain := doc.Paths.Find("/v1/drain-jobs").Post
+	if drain.RequestBody == nil || drain.RequestBody.Value.Content.Get("application/json").Schema.Value.Properties["LoadBalancerId"] == nil {
+		t.Error("POST /v1/drain-jobs has no request body schema with LoadBalancerId")
 	}
 }
 
@@ -174,6 +180,9 @@ func (v *validator) check(method, path, token, contentType, body string, validRe
 	return resp.StatusCode
 }
 
+// oneDrain is a drain request of the tests.
+const oneDrain = `{"LoadBalancerId":"lb-1","Async":true,"ClientToken":"drain-1"}`
+
 // TestAnswersMatchOpenAPI drives the running server through every documented
 // status of both job routes and validates each request and answer with
 // kin-openapi's openapi3filter.
@@ -208,6 +217,18 @@ func TestAnswersMatchOpenAPI(t *testing.T) {
 		{"GET", "/v1/detach-jobs/big", tokenCI, "", "", true, 404},
 		{"GET", "/v1/detach-jobs/req-1?wait=2m", tokenCI, "", "", true, 400},
 		{"GET", "/v1/detach-jobs/req-1", "", "", "", false, 401},
+		{"POST", "/v1/drain-jobs?queue=q7", tokenCI, json, oneDrain, true, 202},
+		{"POST", "/v1/drain-jobs?queue=q7", tokenCI, json + "; charset=utf-8", oneDrain, true, 200},
+		{"POST", "/v1/drain-jobs", tokenCI, json, oneDrain, true, 409},
+		{"POST", "/v1/drain-jobs", tokenCI, json, `{"LoadBalancerIds":["lb-1"]}`, false, 400},
+		{"POST", "/v1/drain-jobs?queue=", tokenCI, json, oneDrain, false, 400},
+		{"POST", "/v1/drain-jobs", "", json, oneDrain, false, 401},
+		{"POST", "/v1/drain-jobs", tokenCI, json, `{"LoadBalancerId":"lb-1","ClientToken":"` + strings.Repeat("x", 70<<10) + `"}`, false, 413},
+		{"POST", "/v1/drain-jobs", tokenCI, "text/plain", oneDrain, false, 415},
+		{"GET", "/v1/drain-jobs/drain-1", tokenCI, "", "", true, 200},
+		{"GET", "/v1/drain-jobs/req-1", tokenCI, "", "", true, 404},
+		{"GET", "/v1/drain-jobs/drain-1?wait=2m", tokenCI, "", "", true, 400},
+		{"GET", "/v1/drain-jobs/drain-1", "", "", "", false, 401},
 	}
 	for _, s := range steps {
 		if got := v.check(s.method, s.path, s.token, s.contentType, s.body, s.valid); got != s.status {
@@ -226,11 +247,21 @@ func TestAnswersMatchOpenAPI(t *testing.T) {
 		_, err := task.ResultWriter().Write(res)
 		return err
 	})
+	mux.HandleFunc(tasks.TypeDrainLoadBalancer, func(_ context.Context, task *asynq.Task) error {
+		res, _ := stdjson.Marshal(tasks.DrainResult{Outcome: tasks.OutcomeFannedOut, ClientToken: "drain-1", RegionId: "cn-hangzhou",
+			LoadBalancerId: "lb-1", Groups: []tasks.DrainGroup{{ScalingGroupId: "asg-1", TaskId: "detach:t", ClientToken: "t"}},
+			RequestIds: []string{"r-1"}, Attempts: 1})
+		_, err := task.ResultWriter().Write(res)
+		return err
+	})
 	if err := srv.Start(mux); err != nil {
 		t.Fatal(err)
 	}
 	if got := v.check("GET", "/v1/detach-jobs/"+tasks.ChunkToken("big", 1)+"?wait=20s", tokenCI, "", "", true); got != http.StatusOK {
 		t.Errorf("GET of a job that ends: %d", got)
+	}
+	if got := v.check("GET", "/v1/drain-jobs/drain-1?wait=20s", tokenCI, "", "", true); got != http.StatusOK {
+		t.Errorf("GET of a drain that ends: %d", got)
 	}
 	srv.Shutdown()
 	a.redis.RequireReal(t)
@@ -241,9 +272,18 @@ func TestAnswersMatchOpenAPI(t *testing.T) {
 	if got := v.check("GET", "/v1/detach-jobs/req-1", tokenCI, "", "", true); got != http.StatusServiceUnavailable {
 		t.Errorf("GET with Redis stopped: %d, want 503", got)
 	}
+	if got := v.check("POST", "/v1/drain-jobs", tokenCI, json, oneDrain, true); got != http.StatusServiceUnavailable {
+		t.Errorf("POST of a drain with Redis stopped: %d, want 503", got)
+	}
+	if got := v.check("GET", "/v1/drain-jobs/drain-1", tokenCI, "", "", true); got != http.StatusServiceUnavailable {
+		t.Errorf("GET of a drain with Redis stopped: %d, want 503", got)
+	}
 	a.redis.Restart(t)
 	if !v.seen["GET /v1/detach-jobs/{client_token}"][0] {
 		t.Error("no job answer with a result was validated")
+	}
+	if !v.seen["GET /v1/drain-jobs/{client_token}"][0] {
+		t.Error("no drain answer with a result was validated")
 	}
 	for route, statuses := range documented {
 		for _, code := range statuses {

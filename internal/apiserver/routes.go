@@ -20,6 +20,8 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(routeSubmit, m.instrument(routeSubmit, s.authenticated(routeSubmit, s.submit)))
 	mux.Handle(routeStatus, m.instrument(routeStatus, s.authenticated(routeStatus, s.status)))
+	mux.Handle(routeSubmitDrain, m.instrument(routeSubmitDrain, s.authenticated(routeSubmitDrain, s.submitDrain)))
+	mux.Handle(routeDrainStatus, m.instrument(routeDrainStatus, s.authenticated(routeDrainStatus, s.drainStatus)))
 	mux.Handle(routeOpenAPI, m.instrument(routeOpenAPI, http.HandlerFunc(serveOpenAPI)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
@@ -49,13 +51,18 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 // job route with another method, 404 otherwise.
 func notFound(w http.ResponseWriter, r *http.Request) {
 	switch {
-	case r.URL.Path == "/v1/detach-jobs":
+	case r.URL.Path == "/v1/detach-jobs", r.URL.Path == "/v1/drain-jobs":
 		w.Header().Set("Allow", http.MethodPost)
-	case strings.HasPrefix(r.URL.Path, "/v1/detach-jobs/") && !strings.Contains(r.URL.Path[len("/v1/detach-jobs/"):], "/"):
+	case jobPath(r.URL.Path, "/v1/detach-jobs/"), jobPath(r.URL.Path, "/v1/drain-jobs/"):
 		w.Header().Set("Allow", "GET, HEAD")
 	default:
 		writeError(w, http.StatusNotFound, apiError{Code: codeNotFound, Message: "no route " + r.URL.Path})
 		return
 	}
 	writeError(w, http.StatusMethodNotAllowed, apiError{Code: codeMethodNotAllowed, Message: r.Method + " is not allowed on " + r.URL.Path})
+}
+
+// jobPath reports whether path is prefix followed by one path segment.
+func jobPath(path, prefix string) bool {
+	return strings.HasPrefix(path, prefix) && !strings.Contains(path[len(prefix):], "/")
 }

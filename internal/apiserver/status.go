@@ -31,6 +31,12 @@ type jobAnswer struct {
 // status is GET /v1/detach-jobs/{client_token}[?wait=DURATION]: the job in
 // whichever queue holds it, after waiting up to wait for its end.
 func (s *Server) status(w http.ResponseWriter, r *http.Request, client string) {
+	s.answerJob(w, r, client, s.producer.Job)
+}
+
+// answerJob answers the GET routes: the task lookup finds by the path's
+// client_token, after waiting up to the wait parameter for its end.
+func (s *Server) answerJob(w http.ResponseWriter, r *http.Request, client string, lookup func(context.Context, string) (*asynq.TaskInfo, error)) {
 	params, perr := queryParams(r.URL.RawQuery, "wait")
 	var wait time.Duration
 	if perr == nil {
@@ -45,7 +51,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request, client string) {
 		writeError(w, http.StatusNotFound, apiError{Code: codeNotFound, Message: "no job has this ClientToken: a ClientToken has 1 to 64 characters"})
 		return
 	}
-	info, err := s.producer.Job(r.Context(), token)
+	info, err := lookup(r.Context(), token)
 	if err == nil && wait > 0 && !finished(info.State) {
 		info, err = s.wait(r.Context(), info, wait)
 	}

@@ -22,33 +22,8 @@ type submitAnswer struct {
 // request of the job contract, split into jobs, each checked (tasks.Producer)
 // before any is queued, run at once or no earlier than at or in.
 func (s *Server) submit(w http.ResponseWriter, r *http.Request, client string) {
-	params, perr := queryParams(r.URL.RawQuery, "queue", "at", "in")
-	var queue string
-	var sched tasks.Schedule
-	if perr == nil {
-		queue, perr = queueParam(params, tasks.DefaultQueue)
-	}
-	if perr == nil {
-		sched, perr = scheduleParam(params, time.Now())
-	}
-	if perr != nil {
-		writeError(w, http.StatusBadRequest, *perr)
-		return
-	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, apiError{Code: codeUnsupportedMediaType,
-			Message: fmt.Sprintf("Content-Type must be application/json, got %q", r.Header.Get("Content-Type"))})
-		return
-	}
-	body, err := readBody(w, r)
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, apiError{Code: codePayloadTooLarge,
-				Message: fmt.Sprintf("the body is larger than the job contract's limit of %d bytes", tasks.MaxPayloadSize)})
-			return
-		}
-		writeError(w, http.StatusBadRequest, apiError{Code: codeInvalidPayload, Message: "cannot read the body: " + err.Error()})
+	queue, sched, body, ok := readSubmission(w, r)
+	if !ok {
 		return
 	}
 	p, err := tasks.DecodeDetachRequest(body)
@@ -81,6 +56,40 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, client string) {
 	s.log.Info("submitted", "client", client, "queue", queue, "client_token", p.ClientToken,
 		"jobs", len(jobs), "enqueued", enqueued)
 	writeJSON(w, status, submitAnswer{Jobs: jobs})
+}
+
+// readSubmission checks what every POST route takes: the queue parameter,
+// the at or in parameter (scheduleParam), the Content-Type and the body.
+// When it answers an error itself, ok is false.
+func readSubmission(w http.ResponseWriter, r *http.Request) (queue string, sched tasks.Schedule, body []byte, ok bool) {
+	params, perr := queryParams(r.URL.RawQuery, "queue", "at", "in")
+	if perr == nil {
+		queue, perr = queueParam(params, tasks.DefaultQueue)
+	}
+	if perr == nil {
+		sched, perr = scheduleParam(params, time.Now())
+	}
+	if perr != nil {
+		writeError(w, http.StatusBadRequest, *perr)
+		return "", sched, nil, false
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, apiError{Code: codeUnsupportedMediaType,
+			Message: fmt.Sprintf("Content-Type must be application/json, got %q", r.Header.Get("Content-Type"))})
+		return "", sched, nil, false
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(w, http.StatusRequestEntityTooLarge, apiError{Code: codePayloadTooLarge,
+				Message: fmt.Sprintf("the body is larger than the job contract's limit of %d bytes", tasks.MaxPayloadSize)})
+			return "", sched, nil, false
+		}
+		writeError(w, http.StatusBadRequest, apiError{Code: codeInvalidPayload, Message: "cannot read the body: " + err.Error()})
+		return "", sched, nil, false
+	}
+	return queue, sched, body, true
 }
 
 // readBody reads the request body, at most tasks.MaxPayloadSize bytes; a
