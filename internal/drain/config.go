@@ -49,7 +49,22 @@ type Config struct {
 	Logger *slog.Logger
 	// Observer is told of outcomes. Default: none.
 	Observer Observer
+	// Notifier is told of each drain's final answer, once its result is
+	// written. Default: none.
+	Notifier Notifier
 }
+
+// Notifier hears of drains' final answers; notify.Notifier is one.
+type Notifier interface {
+	// JobEnded is called at a drain's final answer, with ctx the attempt's
+	// context, whether the drain ends archived, and its result JSON. It must
+	// not fail or hold up the drain.
+	JobEnded(ctx context.Context, clientToken string, archived bool, result []byte)
+}
+
+type nopNotifier struct{}
+
+func (nopNotifier) JobEnded(context.Context, string, bool, []byte) {}
 
 type nopObserver struct{}
 
@@ -73,6 +88,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Observer == nil {
 		c.Observer = nopObserver{}
+	}
+	if c.Notifier == nil {
+		c.Notifier = nopNotifier{}
 	}
 	return c, nil
 }

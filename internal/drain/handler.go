@@ -218,6 +218,7 @@ func (h *Handler) finish(ctx context.Context, d *drain, res tasks.DrainResult, c
 			return fmt.Errorf("write result: %w", err)
 		}
 	}
+	h.cfg.Notifier.JobEnded(ctx, d.token, cause != nil, b)
 	h.cfg.Observer.JobFinished(d.task.Type(), res.Outcome, sinceEnqueue(d.task))
 	attrs := []any{"outcome", res.Outcome, "groups", len(res.Groups), "attempts", res.Attempts}
 	if cause != nil {

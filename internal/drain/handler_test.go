@@ -312,3 +312,38 @@ func TestDrainCutShortIsFinishedByItsRetry(t *testing.T) {
 		t.Fatalf("DetachLoadBalancers calls %d after the second drain, want %d (no new job)", got, detachCalls)
 	}
 }
+
+// endings is a drain.Notifier that keeps what it was told.
+type endings struct {
+	mu   sync.Mutex
+	seen []string // token/archived/outcome
+}
+
+func (e *endings) JobEnded(_ context.Context, token string, archived bool, result []byte) {
+	r, err := tasks.DecodeDrainResult(result)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.seen = append(e.seen, fmt.Sprintf("%s/%v/%s/%v", token, archived, r.Outcome, err))
+}
+
+func (e *endings) got() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.seen)
+}
+
+// A drain's final answer is told to the Notifier once, with its result.
+func TestDrainEndIsNotified(t *testing.T) {
+	t.Parallel()
+	n := &endings{}
+	p := startPipeline(t, pipelineOptions{drain: drain.Config{Notifier: n}})
+	p.fleet(t)
+	res, err := tasks.EnqueueDrain(t.Context(), p.client, tasks.DrainPayload{LoadBalancerId: "lb-x", ClientToken: "incident-n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t, tasks.DefaultQueue, res.TaskID)
+	if got, want := n.got(), []string{"incident-n/false/" + tasks.OutcomeFannedOut + "/<nil>"}; !slices.Equal(got, want) {
+		t.Fatalf("notified %v, want %v", got, want)
+	}
+}

@@ -134,6 +134,10 @@ func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues 
 		Logger:                   asynqLogger{w.log},
 		LogLevel:                 asynqLevel(cfg.LogLevel),
 	})
+	var drainEnds drain.Notifier
+	if notifier != nil {
+		drainEnds = notifier
+	}
 	dh, err := drain.NewHandler(drain.Config{
 		ESS:           w.ess,
 		Jobs:          tasks.NewProducer(w.rdb),
@@ -141,6 +145,7 @@ func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues 
 		MaxRetry:      cfg.MaxRetry,
 		Logger:        w.log,
 		Observer:      w.metrics,
+		Notifier:      drainEnds,
 	})
 	if err != nil {
 		return err
