@@ -2,18 +2,17 @@ package detach
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"essworker/essclient"
+	"essworker/internal/jobend"
 	"essworker/tasks"
 )
 
@@ -264,19 +263,14 @@ func (h *Handler) essFailed(ctx context.Context, j *job, err error) error {
 // fail ends an attempt with a retryable failure, or ends the job when that was
 // its last attempt (asynq would archive it without telling the handler).
 func (h *Handler) fail(ctx context.Context, j *job, err error) error {
-	n, _ := asynq.GetRetryCount(ctx)
-	limit, _ := asynq.GetMaxRetry(ctx)
-	limit = min(limit, h.cfg.MaxRetry)
-	if n < limit || ctx.Err() != nil {
+	if !jobend.LastAttempt(ctx, h.cfg.MaxRetry) {
 		return err
 	}
-	res := tasks.DetachResult{Outcome: tasks.OutcomeFailed, ErrorMessage: err.Error()}
-	var e *essclient.Error
-	if errors.As(err, &e) {
-		res.ErrorCode, res.ErrorMessage = e.Code, e.Message
-		if e.RequestID != "" {
-			res.RequestIds = []string{e.RequestID}
-		}
+	res := tasks.DetachResult{Outcome: tasks.OutcomeFailed}
+	var requestID string
+	res.ErrorCode, res.ErrorMessage, requestID = jobend.Failure(err)
+	if requestID != "" {
+		res.RequestIds = []string{requestID}
 	}
 	return h.finish(ctx, j, res, err)
 }
@@ -287,16 +281,10 @@ func (h *Handler) finish(ctx context.Context, j *job, res tasks.DetachResult, ca
 	p := j.payload
 	res.ClientToken, res.RegionId, res.ScalingGroupId = j.token, p.RegionId, p.ScalingGroupId
 	res.LoadBalancerIds, res.Async = p.LoadBalancerIds, p.Async
-	n, _ := asynq.GetRetryCount(ctx)
-	res.Attempts = n + 1
-	b, err := json.Marshal(res)
+	res.Attempts = jobend.Attempt(ctx)
+	b, err := jobend.WriteResult(j.task, res)
 	if err != nil {
-		return fmt.Errorf("encode result: %w", err)
-	}
-	if w := j.task.ResultWriter(); w != nil {
-		if _, err := w.Write(b); err != nil {
-			return fmt.Errorf("write result: %w", err)
-		}
+		return err
 	}
 	// Freeing the group, the in-flight mark and the activity length learned in
 	// one round trip; if it fails, the lease expires by itself, the mark is
@@ -316,21 +304,13 @@ func (h *Handler) finish(ctx context.Context, j *job, res tasks.DetachResult, ca
 			j.log.Warn("group lease, in-flight mark or activity estimate not written", "err", err)
 		}
 	}
-	h.cfg.Observer.JobFinished(j.task.Type(), res.Outcome, sinceEnqueue(j.task))
+	h.cfg.Observer.JobFinished(j.task.Type(), res.Outcome, jobend.SinceEnqueue(j.task))
 	h.cfg.Notifier.JobEnded(ctx, j.token, cause != nil, b)
 	attrs := []any{"outcome", res.Outcome, "status", res.StatusCode, "attempts", res.Attempts}
 	if cause != nil {
 		j.log.Warn("job archived", append(attrs, "err", cause)...)
-		return &archiveError{cause: cause}
+		return jobend.Archive(cause)
 	}
 	j.log.Info("job done", attrs...)
 	return nil
-}
-
-func sinceEnqueue(t *asynq.Task) time.Duration {
-	ns, err := strconv.ParseInt(t.Headers()[tasks.HeaderEnqueuedAt], 10, 64)
-	if err != nil {
-		return -1
-	}
-	return time.Since(time.Unix(0, ns))
 }

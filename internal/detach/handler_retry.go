@@ -21,13 +21,6 @@ type snoozeError struct {
 
 func (e *snoozeError) Error() string { return "waiting: " + e.reason }
 
-// archiveError ends a job for good: asynq archives it at once, with the cause's
-// text as its last error.
-type archiveError struct{ cause error }
-
-func (e *archiveError) Error() string   { return e.cause.Error() }
-func (e *archiveError) Unwrap() []error { return []error{e.cause, asynq.SkipRetry} }
-
 // ServerConfig returns cfg with what the asynq server that runs the handler
 // needs: IsFailure, so a snooze is not a failure, and RetryDelayFunc, so a
 // snooze waits its own delay. Without them a waiting job counts as failing

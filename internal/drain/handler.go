@@ -2,17 +2,15 @@ package drain
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
-	"time"
 
 	"github.com/hibiken/asynq"
 
 	"essworker/essclient"
+	"essworker/internal/jobend"
 	"essworker/tasks"
 )
 
@@ -184,19 +182,14 @@ func (h *Handler) enqueueFailed(ctx context.Context, d *drain, requestIDs []stri
 // fail ends an attempt with a retryable failure, or ends the drain when that
 // was its last attempt (asynq would archive it without a result).
 func (h *Handler) fail(ctx context.Context, d *drain, err error) error {
-	n, _ := asynq.GetRetryCount(ctx)
-	limit, _ := asynq.GetMaxRetry(ctx)
-	limit = min(limit, h.cfg.MaxRetry)
-	if n < limit || ctx.Err() != nil {
+	if !jobend.LastAttempt(ctx, h.cfg.MaxRetry) {
 		return err
 	}
-	res := tasks.DrainResult{Outcome: tasks.OutcomeFailed, ErrorMessage: err.Error()}
-	var e *essclient.Error
-	if errors.As(err, &e) {
-		res.ErrorCode, res.ErrorMessage = e.Code, e.Message
-		if e.RequestID != "" {
-			res.RequestIds = []string{e.RequestID}
-		}
+	res := tasks.DrainResult{Outcome: tasks.OutcomeFailed}
+	var requestID string
+	res.ErrorCode, res.ErrorMessage, requestID = jobend.Failure(err)
+	if requestID != "" {
+		res.RequestIds = []string{requestID}
 	}
 	return h.finish(ctx, d, res, err)
 }
@@ -207,39 +200,18 @@ func (h *Handler) finish(ctx context.Context, d *drain, res tasks.DrainResult, c
 	p := d.payload
 	res.ClientToken, res.RegionId, res.LoadBalancerId = d.token, d.region, p.LoadBalancerId
 	res.ForceDetach, res.Async = p.ForceDetach, p.Async
-	n, _ := asynq.GetRetryCount(ctx)
-	res.Attempts = n + 1
-	b, err := json.Marshal(res)
+	res.Attempts = jobend.Attempt(ctx)
+	b, err := jobend.WriteResult(d.task, res)
 	if err != nil {
-		return fmt.Errorf("encode result: %w", err)
-	}
-	if w := d.task.ResultWriter(); w != nil {
-		if _, err := w.Write(b); err != nil {
-			return fmt.Errorf("write result: %w", err)
-		}
+		return err
 	}
 	h.cfg.Notifier.JobEnded(ctx, d.token, cause != nil, b)
-	h.cfg.Observer.JobFinished(d.task.Type(), res.Outcome, sinceEnqueue(d.task))
+	h.cfg.Observer.JobFinished(d.task.Type(), res.Outcome, jobend.SinceEnqueue(d.task))
 	attrs := []any{"outcome", res.Outcome, "groups", len(res.Groups), "attempts", res.Attempts}
 	if cause != nil {
 		d.log.Warn("drain archived", append(attrs, "err", cause)...)
-		return &archiveError{cause: cause}
+		return jobend.Archive(cause)
 	}
 	d.log.Info("drain done", attrs...)
 	return nil
 }
-
-func sinceEnqueue(t *asynq.Task) time.Duration {
-	ns, err := strconv.ParseInt(t.Headers()[tasks.HeaderEnqueuedAt], 10, 64)
-	if err != nil {
-		return -1
-	}
-	return time.Since(time.Unix(0, ns))
-}
-
-// archiveError ends a drain for good: asynq archives it at once, with the
-// cause's text as its last error.
-type archiveError struct{ cause error }
-
-func (e *archiveError) Error() string   { return e.cause.Error() }
-func (e *archiveError) Unwrap() []error { return []error{e.cause, asynq.SkipRetry} }
