@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+
+	"essworker/internal/sharedtest"
 )
 
 // newTestQueue returns an asynq client and inspector on the test Redis and a
@@ -221,17 +223,13 @@ func TestEnqueueAfterCompletion(t *testing.T) {
 	if _, err := Enqueue(context.Background(), client, p, asynq.Queue(queue)); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	sharedtest.WaitFor(t, "the task completes", 20*time.Second, func() (bool, string) {
 		info, err := insp.GetTaskInfo(queue, TaskID(p.ClientToken))
-		if err == nil && info.State == asynq.TaskStateCompleted {
-			break
+		if err != nil {
+			return false, err.Error()
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("task not completed within 20s (info %+v, err %v)", info, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return info.State == asynq.TaskStateCompleted, info.State.String()
+	})
 	res, err := Enqueue(context.Background(), client, p, asynq.Queue(queue))
 	if err != nil {
 		t.Fatal(err)

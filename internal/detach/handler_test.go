@@ -16,6 +16,7 @@ import (
 	"essworker/essclient/esstest"
 	"essworker/internal/detach"
 	"essworker/internal/redistest"
+	"essworker/internal/sharedtest"
 	"essworker/tasks"
 )
 
@@ -473,13 +474,10 @@ func TestRestartedWorkerResumesPolling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for emu.Stats().ActivitiesCreated == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no activity started within 10s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	sharedtest.WaitFor(t, "an activity starts", 10*time.Second, func() (bool, string) {
+		n := emu.Stats().ActivitiesCreated
+		return n > 0, fmt.Sprint(n, " activities")
+	})
 	first.Shutdown()
 	second := startWorker()
 	t.Cleanup(second.Shutdown)
@@ -575,13 +573,10 @@ func TestInFlightActivities(t *testing.T) {
 		}
 		return n
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for count() != 1 {
-		if time.Now().After(deadline) {
-			t.Fatal("the started activity was never counted in flight")
-		}
-		time.Sleep(20 * time.Millisecond) // polling interval
-	}
+	sharedtest.WaitFor(t, "the started activity counted in flight", 10*time.Second, func() (bool, string) {
+		n := count()
+		return n == 1, fmt.Sprint(n, " in flight")
+	})
 	if info := p.wait(t, enq)[0]; info.State != asynq.TaskStateCompleted {
 		t.Fatalf("state %s, last error %q", info.State, info.LastErr)
 	}
