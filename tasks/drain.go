@@ -3,8 +3,6 @@ package tasks
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -118,14 +116,5 @@ func NewDrainTask(p DrainPayload, opts ...asynq.Option) (*asynq.Task, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tasks: encode drain payload: %w", err)
 	}
-	all := make([]asynq.Option, 0, 4+len(opts))
-	all = append(all,
-		asynq.TaskID(DrainTaskID(p.ClientToken)),
-		asynq.MaxRetry(DefaultMaxRetry),
-		asynq.Retention(DefaultRetention),
-		asynq.Queue(DefaultQueue),
-	)
-	all = append(all, opts...)
-	headers := map[string]string{HeaderEnqueuedAt: strconv.FormatInt(time.Now().UnixNano(), 10)}
-	return asynq.NewTaskWithHeaders(TypeDrainLoadBalancer, payload, headers, all...), nil
+	return newTask(TypeDrainLoadBalancer, payload, DrainTaskID(p.ClientToken), opts), nil
 }

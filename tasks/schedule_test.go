@@ -202,3 +202,23 @@ func TestProducerEnqueueAt(t *testing.T) {
 		t.Fatalf("job queued at once: %+v, %v; want pending", info, err)
 	}
 }
+
+// A drain is scheduled as a detach job is: state scheduled, its time and
+// HeaderEnqueuedAt the rounded-up time.
+func TestProducerEnqueueDrainAt(t *testing.T) {
+	t.Parallel()
+	p, _, insp := newTestProducer(t)
+	s, err := ScheduleIn(90*time.Minute+250*time.Millisecond, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := DrainPayload{LoadBalancerId: "lb-x", ClientToken: "drain-at"}
+	got, err := p.EnqueueDrainAt(context.Background(), "q1", s, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (EnqueueResult{TaskID: DrainTaskID(d.ClientToken), ClientToken: d.ClientToken, Queue: "q1", State: StateScheduled}); got != want {
+		t.Fatalf("EnqueueDrainAt = %+v, want %+v", got, want)
+	}
+	wantScheduled(t, insp, "q1", DrainTaskID(d.ClientToken), s.Time())
+}

@@ -67,16 +67,25 @@ func NewDetachLoadBalancersTask(p DetachPayload, opts ...asynq.Option) (*asynq.T
 	if err != nil {
 		return nil, fmt.Errorf("tasks: encode payload: %w", err)
 	}
+	return newTask(TypeDetachLoadBalancers, payload, TaskID(p.ClientToken), opts), nil
+}
+
+// newTask is the asynq task of typ with payload: under taskID, with the
+// contract's DefaultMaxRetry, DefaultRetention and DefaultQueue before opts,
+// and the header HeaderEnqueuedAt holding when the job may first run (its
+// ProcessAt or ProcessIn, else now), so a scheduled job's duration does not
+// count its wait.
+func newTask(typ string, payload []byte, taskID string, opts []asynq.Option) *asynq.Task {
 	all := make([]asynq.Option, 0, 4+len(opts))
 	all = append(all,
-		asynq.TaskID(TaskID(p.ClientToken)),
+		asynq.TaskID(taskID),
 		asynq.MaxRetry(DefaultMaxRetry),
 		asynq.Retention(DefaultRetention),
 		asynq.Queue(DefaultQueue),
 	)
 	all = append(all, opts...)
 	headers := map[string]string{HeaderEnqueuedAt: strconv.FormatInt(readyAt(all, time.Now()).UnixNano(), 10)}
-	return asynq.NewTaskWithHeaders(TypeDetachLoadBalancers, payload, headers, all...), nil
+	return asynq.NewTaskWithHeaders(typ, payload, headers, all...)
 }
 
 // readyAt is when a task with opts may first run: the time the last
