@@ -89,6 +89,13 @@ func run(ctx context.Context, args []string, env envLookup, stdin io.Reader, std
 	if o.wait {
 		ok = waitAll(ctx, producer.Inspector(), jobs, waitBudget(o.waitTimeout, o.schedule, time.Now()), out)
 	}
+	return exitCode(out, ok, stderr)
+}
+
+// exitCode is the exit status once everything is queued (and, with --wait,
+// waited for): exitFailed when standard output could not be written, which it
+// reports, or when ok is false; else exitOK.
+func exitCode(out *output, ok bool, stderr io.Writer) int {
 	if out.err != nil {
 		report(stderr, fmt.Errorf("write standard output: %w", out.err))
 		return exitFailed
@@ -114,14 +121,7 @@ func runDrains(ctx context.Context, producer *tasks.Producer, drains []tasks.Dra
 	if o.wait {
 		ok = waitDrains(ctx, producer.Inspector(), queued, waitBudget(o.waitTimeout, o.schedule, time.Now()), out)
 	}
-	if out.err != nil {
-		report(stderr, fmt.Errorf("write standard output: %w", out.err))
-		return exitFailed
-	}
-	if !ok {
-		return exitFailed
-	}
-	return exitOK
+	return exitCode(out, ok, stderr)
 }
 
 // enqueueAll queues the requests with tasks.Producer, which checks every job
