@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"unicode/utf8"
 
 	"essworker/internal/esslimits"
 )
@@ -164,6 +165,10 @@ func decodeString(field string, raw json.RawMessage, dst *string) error {
 	case "null":
 		return nil
 	case "string":
+		if s, ok := plainString(raw); ok {
+			*dst = s
+			return nil
+		}
 		if err := json.Unmarshal(raw, dst); err != nil {
 			return &FieldError{Field: field, Reason: malformed(err)}
 		}
@@ -171,6 +176,26 @@ func decodeString(field string, raw json.RawMessage, dst *string) error {
 	default:
 		return &FieldError{Field: field, Reason: "must be a string, got " + kind}
 	}
+}
+
+// plainString returns the string of the JSON string literal raw when it has
+// no escape and is valid UTF-8, which is what encoding/json would decode,
+// without its reflection; ok is false for any other raw.
+func plainString(raw json.RawMessage) (s string, ok bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	inner := raw[1 : len(raw)-1]
+	for _, c := range inner {
+		if c == '\\' || c == '"' || c < 0x20 {
+			return "", false
+		}
+	}
+	if !utf8.Valid(inner) {
+		return "", false
+	}
+	return string(inner), true
 }
 
 func decodeBool(field string, raw json.RawMessage, dst *bool) error {
@@ -199,11 +224,14 @@ func decodeStrings(field string, raw json.RawMessage, dst *[]string) error {
 	}
 	out := make([]string, len(elems))
 	for i, e := range elems {
-		name := fmt.Sprintf("%s[%d]", field, i)
 		if kind := rawKind(e); kind != "string" {
-			return &FieldError{Field: name, Reason: "must be a string, got " + kind}
+			return &FieldError{Field: fmt.Sprintf("%s[%d]", field, i), Reason: "must be a string, got " + kind}
 		}
-		if err := decodeString(name, e, &out[i]); err != nil {
+		if err := decodeString(field, e, &out[i]); err != nil {
+			var fe *FieldError
+			if errors.As(err, &fe) {
+				fe.Field = fmt.Sprintf("%s[%d]", field, i)
+			}
 			return err
 		}
 	}
