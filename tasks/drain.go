@@ -109,6 +109,15 @@ func NewDrainTask(p DrainPayload, opts ...asynq.Option) (*asynq.Task, error) {
 	if p.ClientToken == "" {
 		p.ClientToken = uuid.NewString()
 	}
+	payload, err := encodeDrainPayload(p)
+	if err != nil {
+		return nil, err
+	}
+	return newTask(TypeDrainLoadBalancer, payload, DrainTaskID(p.ClientToken), opts), nil
+}
+
+// encodeDrainPayload validates p and returns the payload of its task.
+func encodeDrainPayload(p DrainPayload) ([]byte, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -116,5 +125,5 @@ func NewDrainTask(p DrainPayload, opts ...asynq.Option) (*asynq.Task, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tasks: encode drain payload: %w", err)
 	}
-	return newTask(TypeDrainLoadBalancer, payload, DrainTaskID(p.ClientToken), opts), nil
+	return payload, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -63,51 +64,20 @@ func (p *Producer) EnqueueDrainAt(ctx context.Context, queue string, s Schedule,
 	if d.ClientToken == "" {
 		d.ClientToken = uuid.NewString()
 	}
-	task, err := NewDrainTask(d, append([]asynq.Option{asynq.Queue(queue)}, s.options()...)...)
+	payload, err := encodeDrainPayload(d)
 	if err != nil {
 		return EnqueueResult{}, err
 	}
-	res := EnqueueResult{TaskID: DrainTaskID(d.ClientToken), ClientToken: d.ClientToken, Queue: queue, State: StateEnqueued}
-	found, err := lookupQueues(ctx, p.rdb, []string{res.TaskID})
-	if err != nil {
+	j := newPlannedJob(TypeDrainLoadBalancer, payload, DrainTaskID(d.ClientToken), d.ClientToken, queue, s, time.Now())
+	j.kind = "drain"
+	j.same = func(typ string, payload []byte) bool {
+		stored, err := DecodeDrainPayload(payload)
+		return typ == TypeDrainLoadBalancer && err == nil && stored == d
+	}
+	if err := p.queueJobs(ctx, queue, []*plannedJob{j}, nil, nil); err != nil {
 		return EnqueueResult{}, err
 	}
-	switch found[0] {
-	case "":
-		info, err := p.client.EnqueueContext(ctx, task)
-		if err == nil {
-			res.State = stateOf(info.State)
-			return res, nil
-		}
-		if !errors.Is(err, asynq.ErrTaskIDConflict) {
-			return EnqueueResult{}, fmt.Errorf("tasks: enqueue drain (task %s, queue %s): %w", res.TaskID, queue, err)
-		}
-		// Another producer queued it meanwhile: the stored task decides.
-	case queue:
-	default:
-		return EnqueueResult{}, &ConflictError{ClientToken: d.ClientToken, Queue: found[0], Reason: "taken by a drain of another queue", TaskID: res.TaskID}
-	}
-	if err := p.compareStoredDrain(queue, d); err != nil {
-		return EnqueueResult{}, err
-	}
-	res.State = StateDuplicate
-	return res, nil
-}
-
-// compareStoredDrain returns nil when the drain of want's token in queue
-// holds want, a *ConflictError when it holds another payload, and the read
-// error otherwise.
-func (p *Producer) compareStoredDrain(queue string, want DrainPayload) error {
-	id := DrainTaskID(want.ClientToken)
-	info, err := p.insp.GetTaskInfo(queue, id)
-	if err != nil {
-		return fmt.Errorf("tasks: read task %s in queue %s: %w", id, queue, err)
-	}
-	stored, err := DecodeDrainPayload(info.Payload)
-	if info.Type != TypeDrainLoadBalancer || err != nil || stored != want {
-		return &ConflictError{ClientToken: want.ClientToken, Queue: queue, Reason: "taken by a drain with another payload", TaskID: id}
-	}
-	return nil
+	return j.res, nil
 }
 
 // DrainJob returns the task of the drain whose ClientToken is token, in

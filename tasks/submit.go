@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -46,37 +47,60 @@ var ErrJobNotFound = errors.New("job not found")
 // Producer queues detach requests on one Redis with duplicate and conflict
 // detection across every queue of that Redis. The HTTP producer API and the
 // enqueue command go through it; tasks.Enqueue is its subset for callers that
-// hold only an asynq.Client.
+// hold only an asynq.Client. Concurrent calls share their round trips to
+// Redis (see committer), each checked and queued by one script.
 type Producer struct {
 	rdb    redis.UniversalClient
-	client *asynq.Client
 	insp   *asynq.Inspector
+	commit *committer
 }
 
 // NewProducer returns a Producer on rdb. It holds nothing of its own to
-// close: rdb stays its owner's to close.
+// close (its committer's goroutine ends when no call is waiting): rdb stays
+// its owner's to close, after the Producer's last call has returned.
 func NewProducer(rdb redis.UniversalClient) *Producer {
 	return &Producer{
 		rdb:    rdb,
-		client: asynq.NewClientFromRedisClient(rdb),
 		insp:   asynq.NewInspectorFromRedisClient(rdb),
+		commit: &committer{rdb: rdb},
 	}
 }
 
 // Inspector is the Producer's asynq inspector, for WaitResult.
 func (p *Producer) Inspector() *asynq.Inspector { return p.insp }
 
-// plannedJob is one job of a request, before it is queued.
+// plannedJob is one job of a call, before it is queued.
 type plannedJob struct {
-	payload DetachPayload
-	task    *asynq.Task
+	commitJob
+	typ     string
+	payload []byte
 	res     EnqueueResult
+	// kind names what holds a token in a conflict's reason: "job", "drain".
+	kind string
+	// same reports whether a stored task of type typ with payload is this
+	// job's request.
+	same func(typ string, payload []byte) bool
+}
+
+// newPlannedJob plans the job of type typ with payload under taskID into
+// queue, run no earlier than the time of s (at once for the zero Schedule).
+func newPlannedJob(typ string, payload []byte, taskID, token, queue string, s Schedule, now time.Time) *plannedJob {
+	at := now
+	if s.at.After(now) {
+		at = s.at
+	}
+	return &plannedJob{
+		commitJob: commitJob{id: taskID, at: at,
+			msg: taskMessage{typ: typ, payload: payload, id: taskID, queue: queue, readyAt: at}.encode()},
+		typ: typ, payload: payload,
+		res: EnqueueResult{TaskID: taskID, ClientToken: token, Queue: queue, State: StateEnqueued},
+	}
 }
 
 // Enqueue queues reqs, in order, into queue. It is Enqueue's contract
-// (validation, SplitDetach, NewDetachLoadBalancersTask, task IDs, results)
-// with two more rules, checked for every job of every request before any job
-// is queued, so a refused call queues nothing:
+// (validation, SplitDetach, the task of NewDetachLoadBalancersTask, task IDs,
+// results) with two more rules, checked for every job of every request before
+// any job is queued, so a refused call queues nothing:
 //
 //   - a job whose task ID exists in queue with the same payload (compared
 //     after decoding, the order of load balancers ignored) is StateDuplicate;
@@ -89,10 +113,11 @@ type plannedJob struct {
 // A request with no ClientToken gets a new random UUID. Two identical
 // requests in reqs give one job, the second reported as a duplicate.
 //
-// If queueing fails midway (Redis down, ctx done, or a conflicting request
-// queued by another producer between the check and the queueing), Enqueue
-// returns the results of the jobs queued so far with the error; the same call
-// again is safe, as with Enqueue.
+// The check and the queueing are one Redis script, shared with the calls
+// other goroutines make at the same time (see committer): the jobs of a call
+// are queued all together or not at all. On an error no job is queued, unless
+// the error is the loss of Redis's answer; the same call again is safe, as
+// with Enqueue.
 func (p *Producer) Enqueue(ctx context.Context, queue string, reqs ...DetachPayload) ([]EnqueueResult, error) {
 	return p.EnqueueAt(ctx, queue, Schedule{}, reqs...)
 }
@@ -105,8 +130,10 @@ func (p *Producer) EnqueueAt(ctx context.Context, queue string, s Schedule, reqs
 	if queue == "" {
 		return nil, errors.New("tasks: Producer.Enqueue: empty queue name")
 	}
+	now := time.Now()
 	var jobs []*plannedJob
 	var shadows []string // task IDs whose existence is a conflict: see shadowToken
+	var shadowOwners []string
 	for _, r := range reqs {
 		if r.ClientToken == "" {
 			r.ClientToken = uuid.NewString()
@@ -116,105 +143,124 @@ func (p *Producer) EnqueueAt(ctx context.Context, queue string, s Schedule, reqs
 			return nil, err
 		}
 		for _, c := range chunks {
-			task, err := NewDetachLoadBalancersTask(c, append([]asynq.Option{asynq.Queue(queue)}, s.options()...)...)
+			payload, err := encodeDetachPayload(c)
 			if err != nil {
 				return nil, err
 			}
-			jobs = append(jobs, &plannedJob{payload: c, task: task, res: EnqueueResult{
-				TaskID: TaskID(c.ClientToken), ClientToken: c.ClientToken, Queue: queue, State: StateEnqueued,
-			}})
+			j := newPlannedJob(TypeDetachLoadBalancers, payload, TaskID(c.ClientToken), c.ClientToken, queue, s, now)
+			j.kind, j.same = "job", sameDetach(c)
+			jobs = append(jobs, j)
 		}
 		shadows = append(shadows, TaskID(shadowToken(r.ClientToken, len(chunks))))
+		shadowOwners = append(shadowOwners, r.ClientToken)
 	}
-	ids := make([]string, 0, len(jobs)+len(shadows))
-	for _, j := range jobs {
-		ids = append(ids, j.res.TaskID)
-	}
-	found, err := lookupQueues(ctx, p.rdb, append(ids, shadows...))
+	fresh, err := dedupeRequests(jobs, queue)
 	if err != nil {
 		return nil, err
 	}
-	for i, q := range found[len(jobs):] {
-		if q != "" {
-			return nil, &ConflictError{ClientToken: reqs[i].ClientToken, Queue: q, Reason: shadowReason(shadows[i], reqs[i].ClientToken)}
-		}
-	}
-	if err := p.classify(jobs, found[:len(jobs)], queue); err != nil {
+	err = p.queueJobs(ctx, queue, fresh, shadows, func(i int, q string) error {
+		return &ConflictError{ClientToken: shadowOwners[i], Queue: q, Reason: shadowReason(shadows[i], shadowOwners[i])}
+	})
+	if err != nil {
 		return nil, err
 	}
-	results := make([]EnqueueResult, 0, len(jobs))
+	results := make([]EnqueueResult, len(jobs))
 	for i, j := range jobs {
-		if j.res.State == StateEnqueued {
-			if err := p.enqueueOne(ctx, j); err != nil {
-				return results, fmt.Errorf("tasks: enqueue job %d of %d (task %s, queue %s): %w",
-					i+1, len(jobs), j.res.TaskID, queue, err)
-			}
-		}
-		results = append(results, j.res)
+		results[i] = j.res
 	}
 	return results, nil
 }
 
-// classify marks each job a duplicate or leaves it to queue, given the queue
-// that holds its task ID already (found[i], "" for none), and returns the
-// first conflict.
-func (p *Producer) classify(jobs []*plannedJob, found []string, queue string) error {
-	planned := make(map[string]DetachPayload, len(jobs))
-	for i, j := range jobs {
-		token := j.payload.ClientToken
+// sameDetach is a plannedJob's same for the detach job want.
+func sameDetach(want DetachPayload) func(string, []byte) bool {
+	return func(typ string, payload []byte) bool {
+		stored, err := DecodeDetachPayload(payload)
+		return typ == TypeDetachLoadBalancers && err == nil && SameRequest(stored, want)
+	}
+}
+
+// dedupeRequests marks the second and later jobs of one ClientToken in a call
+// duplicates and returns the others; the same token for different requests
+// is a conflict.
+func dedupeRequests(jobs []*plannedJob, queue string) ([]*plannedJob, error) {
+	planned := make(map[string]*plannedJob, len(jobs))
+	fresh := make([]*plannedJob, 0, len(jobs))
+	for _, j := range jobs {
+		token := j.res.ClientToken
 		if prev, ok := planned[token]; ok {
-			if !SameRequest(prev, j.payload) {
-				return &ConflictError{ClientToken: token, Queue: queue, Reason: "given twice for different requests"}
+			if !prev.same(j.typ, j.payload) {
+				return nil, &ConflictError{ClientToken: token, Queue: queue, Reason: "given twice for different requests"}
 			}
 			j.res.State = StateDuplicate
 			continue
 		}
-		planned[token] = j.payload
-		switch found[i] {
-		case "":
-		case queue:
-			if err := p.compareStored(queue, j.payload); err != nil {
-				return err
-			}
-			j.res.State = StateDuplicate
-		default:
-			return &ConflictError{ClientToken: token, Queue: found[i], Reason: "taken by a job of another queue"}
+		planned[token] = j
+		fresh = append(fresh, j)
+	}
+	return fresh, nil
+}
+
+// queueJobs queues jobs into queue, all together or none, once no task ID of
+// shadows exists in any queue. A job whose task ID exists in queue holding
+// the same request (its same) is StateDuplicate and the others are queued;
+// another request there, or a task ID in another queue, is a *ConflictError
+// and nothing is queued; a shadow ID found is shadowErr's conflict. Each
+// round trip finds at least one more job stored or queues the rest, so the
+// loop ends after at most len(jobs)+1 of them.
+func (p *Producer) queueJobs(ctx context.Context, queue string, jobs []*plannedJob, shadows []string, shadowErr func(i int, q string) error) error {
+	for len(jobs) > 0 {
+		s := &submission{queue: queue, shadows: shadows, jobs: make([]*commitJob, len(jobs))}
+		for i, j := range jobs {
+			j.foundIn, j.stored = "", ""
+			s.jobs[i] = &j.commitJob
 		}
+		if err := p.commit.commit(ctx, s); err != nil {
+			return err
+		}
+		if s.written {
+			for _, j := range jobs {
+				j.res.State = StateEnqueued
+				if j.scheduled {
+					j.res.State = StateScheduled
+				}
+			}
+			return nil
+		}
+		for i, q := range s.shadowsFound {
+			if q != "" {
+				return shadowErr(i, q)
+			}
+		}
+		var rest []*plannedJob
+		for _, j := range jobs {
+			switch j.foundIn {
+			case "":
+				rest = append(rest, j)
+			case queue:
+				typ, payload, err := decodeTypeAndPayload([]byte(j.stored))
+				if err != nil {
+					return fmt.Errorf("tasks: read task %s in queue %s: %w", j.id, queue, err)
+				}
+				if !j.same(typ, payload) {
+					return j.conflict(queue, "taken by a "+j.kind+" with another payload")
+				}
+				j.res.State = StateDuplicate
+			default:
+				return j.conflict(j.foundIn, "taken by a "+j.kind+" of another queue")
+			}
+		}
+		jobs = rest
 	}
 	return nil
 }
 
-// compareStored returns nil when the task of want's token in queue holds
-// want's request, a *ConflictError when it holds another, and the read error
-// otherwise.
-func (p *Producer) compareStored(queue string, want DetachPayload) error {
-	info, err := p.insp.GetTaskInfo(queue, TaskID(want.ClientToken))
-	if err != nil {
-		return fmt.Errorf("tasks: read task %s in queue %s: %w", TaskID(want.ClientToken), queue, err)
+// conflict is the *ConflictError of j's token, held by a task in queue.
+func (j *plannedJob) conflict(queue, reason string) *ConflictError {
+	e := &ConflictError{ClientToken: j.res.ClientToken, Queue: queue, Reason: reason}
+	if j.res.TaskID != TaskID(j.res.ClientToken) {
+		e.TaskID = j.res.TaskID
 	}
-	stored, err := DecodeDetachPayload(info.Payload)
-	if info.Type != TypeDetachLoadBalancers || err != nil || !SameRequest(stored, want) {
-		return &ConflictError{ClientToken: want.ClientToken, Queue: queue, Reason: "taken by a job with another payload"}
-	}
-	return nil
-}
-
-// enqueueOne queues a job the check found new. When another producer queued
-// the same task ID meanwhile, the stored task decides, as in classify.
-func (p *Producer) enqueueOne(ctx context.Context, j *plannedJob) error {
-	info, err := p.client.EnqueueContext(ctx, j.task)
-	if err == nil {
-		j.res.State = stateOf(info.State)
-		return nil
-	}
-	if !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return err
-	}
-	if err := p.compareStored(j.res.Queue, j.payload); err != nil {
-		return err
-	}
-	j.res.State = StateDuplicate
-	return nil
+	return e
 }
 
 // shadowToken is the token whose task must not exist for a request with

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -161,40 +162,44 @@ func TestProducerSplitTokens(t *testing.T) {
 	assertQueueSize(t, insp, "q", 3)
 }
 
-// TestProducerQueueingRace: a job found new by the check but queued by
-// another producer before this one queues it is decided by the stored task.
+// TestProducerQueueingRace: a job planned as new but queued by another
+// producer (asynq's own Client) before this one's round trip is decided by
+// the stored task, read from asynq's encoding.
 func TestProducerQueueingRace(t *testing.T) {
 	t.Parallel()
-	p, client, _ := newTestProducer(t)
+	p, client, insp := newTestProducer(t)
 	ctx := context.Background()
-	mine := contractPayload()
-	task, err := NewDetachLoadBalancersTask(mine, asynq.Queue("q"))
-	if err != nil {
-		t.Fatal(err)
+	plan := func(r DetachPayload) *plannedJob {
+		t.Helper()
+		payload, err := encodeDetachPayload(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j := newPlannedJob(TypeDetachLoadBalancers, payload, TaskID(r.ClientToken), r.ClientToken, "q", Schedule{}, time.Now())
+		j.kind, j.same = "job", sameDetach(r)
+		return j
 	}
-	job := &plannedJob{payload: mine, task: task, res: EnqueueResult{TaskID: TaskID(mine.ClientToken), ClientToken: mine.ClientToken, Queue: "q", State: StateEnqueued}}
-
+	mine := contractPayload()
+	job := plan(mine)
 	theirs := mine
 	theirs.Async = false
 	if _, err := Enqueue(ctx, client, theirs, asynq.Queue("q")); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.enqueueOne(ctx, job); !errors.Is(err, ErrIdempotencyConflict) {
-		t.Fatalf("enqueueOne after another payload was queued: %v, want a conflict", err)
+	if err := p.queueJobs(ctx, "q", []*plannedJob{job}, nil, nil); !errors.Is(err, ErrIdempotencyConflict) {
+		t.Fatalf("queueJobs after another payload was queued: %v, want a conflict", err)
 	}
 
 	same := contractPayload()
 	same.ClientToken = "raced-same"
-	job.payload, job.res.TaskID, job.res.ClientToken = same, TaskID(same.ClientToken), same.ClientToken
-	if job.task, err = NewDetachLoadBalancersTask(same, asynq.Queue("q")); err != nil {
-		t.Fatal(err)
-	}
+	job = plan(same)
 	if _, err := Enqueue(ctx, client, same, asynq.Queue("q")); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.enqueueOne(ctx, job); err != nil || job.res.State != StateDuplicate {
-		t.Fatalf("enqueueOne after the same payload was queued: %v, state %s; want a duplicate", err, job.res.State)
+	if err := p.queueJobs(ctx, "q", []*plannedJob{job}, nil, nil); err != nil || job.res.State != StateDuplicate {
+		t.Fatalf("queueJobs after the same payload was queued: %v, state %s; want a duplicate", err, job.res.State)
 	}
+	assertQueueSize(t, insp, "q", 2)
 }
 
 func TestProducerJob(t *testing.T) {

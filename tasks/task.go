@@ -60,6 +60,15 @@ func NewDetachLoadBalancersTask(p DetachPayload, opts ...asynq.Option) (*asynq.T
 	if p.ClientToken == "" {
 		p.ClientToken = uuid.NewString()
 	}
+	payload, err := encodeDetachPayload(p)
+	if err != nil {
+		return nil, err
+	}
+	return newTask(TypeDetachLoadBalancers, payload, TaskID(p.ClientToken), opts), nil
+}
+
+// encodeDetachPayload validates p and returns the payload of its task.
+func encodeDetachPayload(p DetachPayload) ([]byte, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -67,7 +76,7 @@ func NewDetachLoadBalancersTask(p DetachPayload, opts ...asynq.Option) (*asynq.T
 	if err != nil {
 		return nil, fmt.Errorf("tasks: encode payload: %w", err)
 	}
-	return newTask(TypeDetachLoadBalancers, payload, TaskID(p.ClientToken), opts), nil
+	return payload, nil
 }
 
 // newTask is the asynq task of typ with payload: under taskID, with the
