@@ -82,7 +82,7 @@ func runAPI(ctx context.Context, env *benchEnv) result {
 	res.notes = append(res.notes,
 		fmt.Sprintf("%d submissions of one job each per measurement, %d concurrent clients on each side, %d measurements of each side alternating, medians kept: API %v, tasks.Enqueue %v, no-op HTTP %v (submissions/s)",
 			s.apiSubmissions, apiClients, s.apiReps, roundAll(viaAPI), roundAll(viaDirect), roundAll(viaNoop)),
-		fmt.Sprintf("Redis commands per submission (Lua scripts' inner commands included): API %.1f (the look-up of the token in every queue, then the enqueue), tasks.Enqueue %.1f",
+		fmt.Sprintf("Redis commands per submission (Lua scripts' inner commands included): API %.1f (one script per batch of submissions: the look-up of each token in every queue and the writes of the new jobs), tasks.Enqueue %.1f",
 			median(apiCmds), median(directCmds)),
 		"the API runs in the bench process (internal/apiserver, bearer token, JSON over HTTP/1.1 keep-alive on loopback) and shares the 2 cores with its clients",
 		"no-op HTTP: the same requests from the same clients to a loopback net/http server whose handler reads the body and answers the API's 202 body at once, touching no Redis: the ceiling HTTP itself leaves on this machine",
