@@ -42,7 +42,15 @@ import (
 // task ID ("" for none) with the stored msg when that queue is the
 // submission's own ("" otherwise), then the queue holding each shadow ID.
 var commitScript = redis.NewScript(`
-local function taskKey(q, id) return 'asynq:{' .. q .. '}:t:' .. id end
+local prefixes = {}
+local function taskKey(q, id)
+  local p = prefixes[q]
+  if p == nil then
+    p = 'asynq:{' .. q .. '}:t:'
+    prefixes[q] = p
+  end
+  return p .. id
+end
 local function pendingKey(q) return 'asynq:{' .. q .. '}:pending' end
 local function scheduledKey(q) return 'asynq:{' .. q .. '}:scheduled' end
 local chunk = 1000
@@ -55,45 +63,48 @@ local function find(id)
   end
   return ''
 end
-local pushes, adds, order = {}, {}, {}
-local function touch(q)
-  if pushes[q] == nil then
-    pushes[q], adds[q] = {}, {}
-    order[#order + 1] = q
-  end
-end
-local function anyExists(keys)
-  for i = 1, #keys, chunk do
-    if redis.call('EXISTS', unpack(keys, i, math.min(i + chunk - 1, #keys))) > 0 then return true end
-  end
-  return false
-end
-local function ids(a, f)
-  local njobs, nshadows = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
-  for i = 0, njobs - 1 do f(ARGV[a + 3 + 3 * i]) end
-  for i = 0, nshadows - 1 do f(ARGV[a + 3 + 3 * njobs + i]) end
-  return a + 3 + 3 * njobs + nshadows
-end
 local n = tonumber(ARGV[2])
-local all = {}
+-- Where each submission's arguments start, and the keys of all its IDs in
+-- every queue known at the start.
+local starts, all = {}, {}
 local a = 3
 for u = 1, n do
-  a = ids(a, function(id)
-    for _, q in ipairs(queues) do all[#all + 1] = taskKey(q, id) end
-  end)
+  starts[u] = a
+  local njobs, nshadows = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  local shadows = a + 3 + 3 * njobs
+  for i = a + 3, shadows - 1, 3 do
+    for _, q in ipairs(queues) do all[#all + 1] = taskKey(q, ARGV[i]) end
+  end
+  for i = shadows, shadows + nshadows - 1 do
+    for _, q in ipairs(queues) do all[#all + 1] = taskKey(q, ARGV[i]) end
+  end
+  a = shadows + nshadows
 end
-local anyAtStart = anyExists(all)
-local written = {}
+local anyAtStart = false
+for i = 1, #all, chunk do
+  if redis.call('EXISTS', unpack(all, i, math.min(i + chunk - 1, #all))) > 0 then
+    anyAtStart = true
+    break
+  end
+end
+local written, pushes, adds, order = {}, {}, {}, {}
 local out = {}
-a = 3
 for u = 1, n do
+  a = starts[u]
   local queue, njobs, nshadows = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   local jobs = a + 3
   local shadows = jobs + 3 * njobs
-  local mine = false
-  a = ids(a, function(id) mine = mine or written[id] ~= nil end)
+  local check = anyAtStart
+  if not check then
+    for i = 0, njobs - 1 do
+      if written[ARGV[jobs + 3 * i]] then check = true end
+    end
+    for i = 0, nshadows - 1 do
+      if written[ARGV[shadows + i]] then check = true end
+    end
+  end
   local found, taken = nil, false
-  if anyAtStart or mine then
+  if check then
     found = {0}
     for i = 0, njobs - 1 do
       local id = ARGV[jobs + 3 * i]
@@ -117,19 +128,22 @@ for u = 1, n do
       known[queue] = true
       queues[#queues + 1] = queue
     end
-    touch(queue)
+    if pushes[queue] == nil then
+      pushes[queue], adds[queue] = {}, {}
+      order[#order + 1] = queue
+    end
+    local p, z = pushes[queue], adds[queue]
     for i = 0, njobs - 1 do
       local id, msg, score = ARGV[jobs + 3 * i], ARGV[jobs + 3 * i + 1], ARGV[jobs + 3 * i + 2]
       if score == '0' then
         redis.call('HSET', taskKey(queue, id), 'msg', msg, 'state', 'pending', 'pending_since', ARGV[1])
-        table.insert(pushes[queue], id)
-        written[id] = true
+        p[#p + 1] = id
       else
         redis.call('HSET', taskKey(queue, id), 'msg', msg, 'state', 'scheduled')
-        table.insert(adds[queue], score)
-        table.insert(adds[queue], id)
-        written[id] = true
+        z[#z + 1] = score
+        z[#z + 1] = id
       end
+      written[id] = true
     end
     out[u] = {1}
   end
