@@ -69,16 +69,16 @@ func (p DetachPayload) validate(limitLBs bool) error {
 		return &FieldError{Field: "LoadBalancerIds", Reason: fmt.Sprintf("more than %d (got %d)", MaxLoadBalancers, len(p.LoadBalancerIds))}
 	}
 	first := make(map[string]int, len(p.LoadBalancerIds))
+	field := func(i int) string { return fmt.Sprintf("LoadBalancerIds[%d]", i) }
 	for i, id := range p.LoadBalancerIds {
-		field := fmt.Sprintf("LoadBalancerIds[%d]", i)
 		if id == "" {
-			return &FieldError{Field: field, Reason: "empty"}
+			return &FieldError{Field: field(i), Reason: "empty"}
 		}
 		if reason := checkID(id, maxIDLen); reason != "" {
-			return &FieldError{Field: field, Reason: reason}
+			return &FieldError{Field: field(i), Reason: reason}
 		}
 		if j, dup := first[id]; dup {
-			return &FieldError{Field: field, Reason: fmt.Sprintf("duplicate of LoadBalancerIds[%d] (%q)", j, id)}
+			return &FieldError{Field: field(i), Reason: fmt.Sprintf("duplicate of LoadBalancerIds[%d] (%q)", j, id)}
 		}
 		first[id] = i
 	}
