@@ -104,6 +104,17 @@ func decodeObject(b []byte, setField func(key string, raw json.RawMessage) error
 	if len(bytes.TrimSpace(b)) == 0 {
 		return payloadError("empty")
 	}
+	seen := make(map[string]bool, 6)
+	visit := func(key string, raw json.RawMessage) error {
+		if seen[key] {
+			return &FieldError{Field: key, Reason: "given more than once"}
+		}
+		seen[key] = true
+		return setField(key, raw)
+	}
+	if done, err := eachMember(b, visit); done {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	tok, err := dec.Token()
 	if err != nil {
@@ -112,7 +123,6 @@ func decodeObject(b []byte, setField func(key string, raw json.RawMessage) error
 	if tok != json.Delim('{') {
 		return payloadError("must be a JSON object, got " + jsonKind(tok))
 	}
-	seen := make(map[string]bool, 6)
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -123,11 +133,7 @@ func decodeObject(b []byte, setField func(key string, raw json.RawMessage) error
 		if err := dec.Decode(&raw); err != nil {
 			return payloadError(malformed(err))
 		}
-		if seen[key] {
-			return &FieldError{Field: key, Reason: "given more than once"}
-		}
-		seen[key] = true
-		if err := setField(key, raw); err != nil {
+		if err := visit(key, raw); err != nil {
 			return err
 		}
 	}
