@@ -40,6 +40,9 @@ type DetachResult struct {
 	// the invalid field.
 	ErrorCode    string `json:"ErrorCode,omitempty"`
 	ErrorMessage string `json:"ErrorMessage,omitempty"`
+	// CallClientToken is the ClientToken ESS saw when the job shared its call
+	// with other jobs of its scaling group; empty when the call was the job's own.
+	CallClientToken string `json:"CallClientToken,omitempty"`
 	// RequestIds are ESS's request IDs of the calls that decided the outcome.
 	RequestIds []string `json:"RequestIds,omitempty"`
 	// Attempts counts the attempts of the job, snoozes not included.

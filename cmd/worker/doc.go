@@ -12,7 +12,7 @@
 //	       [--queues Q] [--ess-endpoint URL] [--region R] [--ess-qps N]
 //	       [--ess-timeout D] [--poll-interval D] [--poll-timeout D]
 //	       [--max-retry N] [--metrics-addr ADDR] [--shutdown-timeout D]
-//	       [--log-level L] [--log-format F] [--strict-not-attached]
+//	       [--log-level L] [--log-format F] [--strict-not-attached] [--no-coalesce]
 //	       [--notify-url URL --notify-secret-file FILE] [--demo]
 //
 // Flags:
@@ -49,6 +49,9 @@
 //   - --strict-not-attached [STRICT_NOT_ATTACHED]: archive a job whose load
 //     balancers are not all attached (after detaching those that are) instead
 //     of completing it.
+//   - --no-coalesce [NO_COALESCE]: send one DetachLoadBalancers call per job.
+//     By default, jobs that wait for the same scaling group (same region,
+//     ForceDetach and Async) share calls of up to 5 load balancers.
 //   - --notify-url URL [NOTIFY_URL]: when a job reaches its final answer, POST
 //     a notice signed with HMAC-SHA256 to URL (X-Essworker-Signature:
 //     sha256=<hex>), retried for up to 24 hours while the receiver does not

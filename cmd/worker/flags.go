@@ -78,6 +78,7 @@ func defineFlags(f *envFlags, o *options, qpsText *string) {
 	f.str(&c.LogLevel, "log-level", "LOG_LEVEL", worker.DefaultLogLevel, "debug, info, warn or error")
 	f.str(&c.LogFormat, "log-format", "LOG_FORMAT", worker.DefaultLogFormat, "json or text")
 	f.boolean(&c.StrictNotAttached, "strict-not-attached", "STRICT_NOT_ATTACHED", "archive jobs whose load balancer is not attached")
+	f.boolean(&c.NoCoalesce, "no-coalesce", "NO_COALESCE", "send one call per job: jobs waiting for one scaling group never share a call")
 	f.boolean(&o.demo, "demo", "ESSWORKER_DEMO", "run the whole product in one process: embedded Redis, ESS emulator, sample jobs")
 	f.str(&c.RedisTLSCAFile, "redis-tls-ca-file", "REDIS_TLS_CA_FILE", "", "PEM file of the CAs trusted for a rediss:// Redis (default: the system roots)")
 	f.str(&c.NotifyURL, "notify-url", "NOTIFY_URL", "", "URL that receives a signed notice when a job ends (default: no notices)")

@@ -24,6 +24,7 @@ const (
 	DefaultRetryCap     = 2 * time.Minute
 	DefaultThrottleBase = 5 * time.Second
 	DefaultKeyPrefix    = "essworker:"
+	DefaultCallTimeout  = 30 * time.Second
 )
 
 // Config configures NewHandler. Zero durations take their defaults.
@@ -63,6 +64,17 @@ type Config struct {
 	// MaxRetry caps the failed attempts of a job, below the task's own MaxRetry
 	// when lower; snoozes are not attempts. Default tasks.DefaultMaxRetry.
 	MaxRetry int
+	// DisableCoalescing makes every job send its own call. Default false: jobs
+	// that wait for their group together (same region, ForceDetach and Async)
+	// share calls of up to esslimits.LoadBalancersPerCall load balancers.
+	DisableCoalescing bool
+	// DefaultRegion is the region of jobs that name none, so that they share
+	// calls with jobs that name it. Default "": they share only among themselves.
+	DefaultRegion string
+	// CallTimeout is the longest one DetachLoadBalancers call takes, rate-limit
+	// wait included: the other members of a shared call wait that long for its
+	// maker's answer before sending the call themselves. Default DefaultCallTimeout.
+	CallTimeout time.Duration
 	// StrictNotAttached archives a job whose load balancer is not attached to the
 	// group, instead of completing it with outcome not_attached. Default false.
 	StrictNotAttached bool
@@ -132,6 +144,7 @@ func (c Config) withDefaults() (Config, error) {
 		{"RetryBase", &c.RetryBase, DefaultRetryBase},
 		{"RetryCap", &c.RetryCap, DefaultRetryCap},
 		{"ThrottleBase", &c.ThrottleBase, DefaultThrottleBase},
+		{"CallTimeout", &c.CallTimeout, DefaultCallTimeout},
 	}
 	for _, d := range durations {
 		switch {

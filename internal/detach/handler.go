@@ -25,6 +25,8 @@ type Handler struct {
 	records   activityRecords
 	estimates activityEstimates
 	batcher   *activityBatcher
+	waiting   waitingJobs
+	calls     groupCalls
 }
 
 // NewHandler checks cfg and returns a handler.
@@ -33,14 +35,19 @@ func NewHandler(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A job's state and a shared call must outlive the longest wait, and a
+	// little more so that a job replayed right after its end still finds them.
+	keep := cfg.PollTimeout + time.Hour
 	return &Handler{
-		cfg:    cfg,
-		leases: groupLeases{prefix: cfg.KeyPrefix, ttl: cfg.LeaseTTL},
-		// The record must outlive the longest wait, and a little more so that a job
-		// replayed right after its end still finds it.
-		records:   activityRecords{rdb: cfg.Redis, prefix: cfg.KeyPrefix, ttl: cfg.PollTimeout + time.Hour},
+		cfg:       cfg,
+		leases:    groupLeases{prefix: cfg.KeyPrefix, ttl: cfg.LeaseTTL},
+		records:   activityRecords{rdb: cfg.Redis, prefix: cfg.KeyPrefix, ttl: keep},
 		estimates: activityEstimates{key: cfg.KeyPrefix + "activity-estimates"},
 		batcher:   newActivityBatcher(cfg.ESS, cfg.BatchWindow),
+		// A waiting job registers again at each look, BusyDelay apart, or later
+		// when its queue is backlogged: a few poll intervals say it is gone.
+		waiting: waitingJobs{prefix: cfg.KeyPrefix, staleAfter: 3*cfg.PollInterval + 2*cfg.BusyDelay},
+		calls:   groupCalls{prefix: cfg.KeyPrefix, ttl: keep, markerTTL: cfg.CallTimeout},
 	}, nil
 }
 
@@ -51,7 +58,12 @@ type job struct {
 	payload tasks.DetachPayload
 	token   string
 	log     *slog.Logger
-	leased  bool
+	// leased says the job's end frees its group, or hands it on; holder is
+	// who holds the lease: the task ID, or the token of the job's shared call.
+	leased bool
+	holder string
+	// shared is the call the job shares with others of its group, if any.
+	shared  *groupCall
 	polling bool
 	// estimate is the group's activity length, read with the lease for async jobs.
 	estimate *redis.StringCmd
@@ -67,7 +79,7 @@ type job struct {
 // ProcessTask implements asynq.Handler.
 func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	taskID, _ := asynq.GetTaskID(ctx)
-	j := &job{task: t, taskID: taskID, log: h.cfg.Logger.With("task_id", taskID)}
+	j := &job{task: t, taskID: taskID, holder: taskID, log: h.cfg.Logger.With("task_id", taskID)}
 	p, err := tasks.DecodeDetachPayload(t.Payload())
 	if err != nil {
 		return h.finish(ctx, j, tasks.DetachResult{Outcome: tasks.OutcomeInvalid, ErrorCode: "InvalidPayload", ErrorMessage: err.Error()}, err)
@@ -82,27 +94,28 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	// The lease, the activity record and (for an async job) its group's activity
 	// length in one round trip.
 	pipe := h.cfg.Redis.Pipeline()
-	leaseCmd := h.leases.acquire(ctx, pipe, p.ScalingGroupId, taskID)
+	leaseCmd := h.leases.acquire(ctx, pipe, h.waiting, p.ScalingGroupId, taskID, h.records.key(j.token), j.token)
 	lookCmd := h.records.load(ctx, pipe, j.token)
 	if p.Async {
 		j.estimate = h.estimates.get(ctx, pipe, p.ScalingGroupId)
 	}
 	_, _ = pipe.Exec(ctx) // each command's own error is read below
-	taken, holder, err := leaseResult(leaseCmd, p.ScalingGroupId)
+	lease, err := leaseResult(leaseCmd, p.ScalingGroupId)
 	if err != nil {
 		return h.fail(ctx, j, err)
 	}
-	if !taken {
-		h.cfg.Observer.GroupLeaseContended()
-		return &snoozeError{reason: "scaling group " + p.ScalingGroupId + " is leased by task " + holder, delay: h.cfg.BusyDelay}
-	}
-	j.leased = true
-
 	st, err := stateResult(lookCmd)
 	if err != nil {
 		return h.fail(ctx, j, err)
 	}
 	j.busySince = st.busySince
+	switch lease.state {
+	case leaseJoined:
+		return h.member(ctx, j, lease.holder, st)
+	case leaseHeld:
+		return h.wait(ctx, j, lease.holder, st)
+	}
+	j.leased = true
 	switch {
 	case st.rec != nil:
 		// A detach already started this activity, in this or an earlier life of the
@@ -218,6 +231,10 @@ func (h *Handler) poll(ctx context.Context, j *job, rec activityRecord, l look) 
 	base.RequestIds = append(base.RequestIds, out.RequestID)
 	switch act.StatusCode {
 	case essclient.StatusSuccessful, essclient.StatusWarning:
+		if j.shared != nil {
+			base.Outcome, base.DetachedIds = tasks.OutcomeDetached, rec.DetachedIds
+			return h.ended(ctx, j, base)
+		}
 		base.DetachedIds = rec.DetachedIds
 		if len(base.DetachedIds) == 0 {
 			base.DetachedIds = j.payload.LoadBalancerIds
@@ -282,35 +299,75 @@ func (h *Handler) finish(ctx context.Context, j *job, res tasks.DetachResult, ca
 	res.ClientToken, res.RegionId, res.ScalingGroupId = j.token, p.RegionId, p.ScalingGroupId
 	res.LoadBalancerIds, res.Async = p.LoadBalancerIds, p.Async
 	res.Attempts = jobend.Attempt(ctx)
+	if j.shared != nil {
+		res.CallClientToken = j.holder
+		res.DetachedIds, res.NotAttachedIds = share(p.LoadBalancerIds, res.DetachedIds), share(p.LoadBalancerIds, res.NotAttachedIds)
+	}
 	b, err := jobend.WriteResult(j.task, res)
 	if err != nil {
 		return err
 	}
-	// Freeing the group, the in-flight mark and the activity length learned in
-	// one round trip; if it fails, the lease expires by itself, the mark is
-	// dropped after the wait bound, and the estimate misses one sample.
-	if j.leased || j.polling {
-		pipe := h.cfg.Redis.Pipeline()
-		if j.polling {
-			h.records.finish(ctx, pipe, j.token)
-			if j.sample > 0 {
-				h.estimates.observe(ctx, pipe, p.ScalingGroupId, j.sample)
-			}
-		}
-		if j.leased {
-			h.leases.release(ctx, pipe, p.ScalingGroupId, j.taskID)
-		}
-		if _, err := pipe.Exec(ctx); err != nil {
-			j.log.Warn("group lease, in-flight mark or activity estimate not written", "err", err)
-		}
-	}
+	waiting := h.release(ctx, j)
 	h.cfg.Observer.JobFinished(j.task.Type(), res.Outcome, jobend.SinceEnqueue(j.task))
 	h.cfg.Notifier.JobEnded(ctx, j.token, cause != nil, b)
 	attrs := []any{"outcome", res.Outcome, "status", res.StatusCode, "attempts", res.Attempts}
 	if cause != nil {
 		j.log.Warn("job archived", append(attrs, "err", cause)...)
+	} else {
+		j.log.Info("job done", attrs...)
+	}
+	if len(waiting) > 0 {
+		// The job's own answer is written; its attempt ends once the next
+		// call is sent, so a crash meanwhile leaves the call to its members.
+		h.passOn(ctx, p.ScalingGroupId, j.holder, waiting, j.knownEstimate(), j.log)
+	}
+	if cause != nil {
 		return jobend.Archive(cause)
 	}
-	j.log.Info("job done", attrs...)
 	return nil
+}
+
+// release ends the job's hold on Redis state, in one round trip: the
+// in-flight mark, the activity length learned, and its turn on the group. It
+// returns the jobs waiting for the group, which the job then passes it on to
+// (passOn), the lease kept meanwhile. If it fails, the lease expires by
+// itself, the mark is dropped after the wait bound, and the estimate misses
+// one sample.
+func (h *Handler) release(ctx context.Context, j *job) []waitEntry {
+	if !j.leased && !j.polling {
+		return nil
+	}
+	p := j.payload
+	pipe := h.cfg.Redis.Pipeline()
+	if j.polling {
+		inFlight := j.token
+		if j.shared != nil {
+			inFlight = j.holder
+		}
+		h.records.finish(ctx, pipe, inFlight)
+		if j.sample > 0 {
+			h.estimates.observe(ctx, pipe, p.ScalingGroupId, j.sample)
+		}
+	}
+	var handOff *redis.Cmd
+	switch {
+	case !j.leased:
+	case h.cfg.DisableCoalescing:
+		h.leases.release(ctx, pipe, p.ScalingGroupId, j.holder)
+	default:
+		handOff = h.waiting.handOff(ctx, pipe, h.leases, p.ScalingGroupId, j.holder)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		j.log.Warn("group lease, in-flight mark or activity estimate not written", "err", err)
+		return nil
+	}
+	if handOff == nil {
+		return nil
+	}
+	waiting, err := waitersResult(handOff)
+	if err != nil {
+		j.log.Warn("group not handed on; its lease expires by itself", "err", err)
+		return nil
+	}
+	return waiting
 }

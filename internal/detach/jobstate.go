@@ -18,6 +18,9 @@ const (
 	fieldLast   = "last"   // when the last of them was taken, Unix ms
 	fieldCall   = "call"   // the pendingCall of a mixed batch
 	fieldBusy   = "busy"   // when the group first answered busy, Unix ms
+	// The fields "joined" (the token of the shared call the job is a member
+	// of) and "waiting" (set while it is in its group's waiting set) are
+	// written and read by the lease and waiting scripts only.
 )
 
 // jobState is what earlier attempts of a job left in Redis.
@@ -39,12 +42,12 @@ type jobState struct {
 // no ARGV
 //
 // Output:
-// Returns false (nil) when the job left no record, call or busy mark, so the
-// usual first attempt reads one nil
+// Returns false (nil) when the job left no record, look, call or busy mark,
+// so the usual first attempt reads one nil
 // Returns {record or "", looks or "0", last or "0", call or "", busy or "0"}
 var loadScript = redis.NewScript(`
 local v = redis.call('HMGET', KEYS[1], 'record', 'looks', 'last', 'call', 'busy')
-if not v[1] and not v[4] and not v[5] then return false end
+if not v[1] and not v[2] and not v[4] and not v[5] then return false end
 return {v[1] or '', v[2] or '0', v[3] or '0', v[4] or '', v[5] or '0'}`)
 
 // load queues on sc (a client or a pipeline) the reading of token's state;
@@ -72,10 +75,11 @@ func stateResult(cmd *redis.Cmd) (jobState, error) {
 		if err := json.Unmarshal([]byte(b), st.rec); err != nil {
 			return st, fmt.Errorf("decode activity record: %w", err)
 		}
-		st.look.n, _ = strconv.Atoi(field(1))
-		if ms, _ := strconv.ParseInt(field(2), 10, 64); ms > 0 {
-			st.look.previous = time.UnixMilli(ms)
-		}
+	}
+	// A member of a shared call counts its looks here too; its record is the call's.
+	st.look.n, _ = strconv.Atoi(field(1))
+	if ms, _ := strconv.ParseInt(field(2), 10, 64); ms > 0 {
+		st.look.previous = time.UnixMilli(ms)
 	}
 	if b := field(3); b != "" {
 		st.call = &pendingCall{}

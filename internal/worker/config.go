@@ -74,6 +74,9 @@ type Config struct {
 	// StrictNotAttached archives jobs whose load balancer is not attached instead
 	// of completing them as not_attached. Default false.
 	StrictNotAttached bool
+	// NoCoalesce makes every job send its own call. Default false: jobs that
+	// wait for one scaling group share calls (see detach.Config.DisableCoalescing).
+	NoCoalesce bool
 	// LogLevel: debug, info, warn, error. Default DefaultLogLevel.
 	LogLevel string
 	// LogFormat: json or text. Default DefaultLogFormat.

@@ -118,9 +118,13 @@ func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues 
 		PollTimeout:       cfg.PollTimeout,
 		MaxRetry:          cfg.MaxRetry,
 		StrictNotAttached: cfg.StrictNotAttached,
-		Logger:            w.log,
-		Observer:          w.metrics,
-		Notifier:          jobEnds,
+		DisableCoalescing: cfg.NoCoalesce,
+		DefaultRegion:     cfg.Region,
+		// The ESS call, and as long again and more for a wait on the rate limit.
+		CallTimeout: 2*cfg.ESSTimeout + 10*time.Second,
+		Logger:      w.log,
+		Observer:    w.metrics,
+		Notifier:    jobEnds,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,199 @@
+package detach_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"essworker/essclient"
+	"essworker/essclient/esstest"
+	"essworker/internal/detach"
+	"essworker/internal/sharedtest"
+	"essworker/tasks"
+)
+
+// enqueueOneEach enqueues one job per load balancer of lbs on group.
+func (p *pipeline) enqueueOneEach(t *testing.T, group string, lbs []string, async bool) []tasks.EnqueueResult {
+	t.Helper()
+	var enq []tasks.EnqueueResult
+	for _, lb := range lbs {
+		res, err := tasks.Enqueue(context.Background(), p.client, tasks.DetachPayload{ScalingGroupId: group, LoadBalancerIds: []string{lb}, Async: async})
+		if err != nil {
+			t.Fatal(err)
+		}
+		enq = append(enq, res...)
+	}
+	return enq
+}
+
+func lbNames(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("lb-%02d", i)
+	}
+	return out
+}
+
+func TestJobsOfOneGroupShareCalls(t *testing.T) {
+	t.Parallel()
+	for _, async := range []bool{false, true} {
+		t.Run(fmt.Sprintf("async=%v", async), func(t *testing.T) {
+			t.Parallel()
+			p := startPipeline(t, pipelineOptions{emulator: esstest.Config{ActivityDuration: 500 * time.Millisecond}})
+			lbs := lbNames(20)
+			p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-c", LoadBalancerIds: append(slices.Clone(lbs), "lb-keep-1", "lb-keep-2")})
+			if !async {
+				// Sync calls end at once: hold the group so that the jobs wait together.
+				p.emu.SetFaults(esstest.FaultPlan{esstest.ActionDetachLoadBalancers: {Latency: esstest.Duration(300 * time.Millisecond)}})
+			}
+			calls := map[string][]string{} // call token -> member tokens
+			for _, info := range p.wait(t, p.enqueueOneEach(t, "asg-c", lbs, async)) {
+				r := result(t, info)
+				if info.State != asynq.TaskStateCompleted || r.Outcome != tasks.OutcomeDetached || !slices.Equal(r.DetachedIds, r.LoadBalancerIds) {
+					t.Fatalf("state %s result %+v", info.State, r)
+				}
+				if async && r.StatusCode != "Successful" {
+					t.Fatalf("result %+v: activity not followed to its end", r)
+				}
+				token := r.CallClientToken
+				if token == "" {
+					token = r.ClientToken
+				}
+				calls[token] = append(calls[token], r.ClientToken)
+			}
+			s := p.emu.Stats()
+			answers := s.Calls[esstest.ActionDetachLoadBalancers]
+			if answers["OK"] > 6 || len(answers) != 1 {
+				t.Fatalf("DetachLoadBalancers answers %v: want at most 6, every one OK", answers)
+			}
+			if len(calls) != answers["OK"] || s.DetachesApplied != answers["OK"] {
+				t.Fatalf("%d calls by the results, %d answered, %d applied", len(calls), answers["OK"], s.DetachesApplied)
+			}
+			if async && s.ActivitiesCreated != answers["OK"] {
+				t.Fatalf("%d activities for %d calls", s.ActivitiesCreated, answers["OK"])
+			}
+			for token, members := range calls {
+				if len(members) > 5 {
+					t.Fatalf("call %s shared by %d jobs of one load balancer each", token, len(members))
+				}
+			}
+			if got := p.attached(t, "asg-c"); !slices.Equal(got, []string{"lb-keep-1", "lb-keep-2"}) {
+				t.Fatalf("attached after the jobs: %v", got)
+			}
+			if p.obs.contended == 0 {
+				t.Fatal("no job waited for the group; nothing could be shared")
+			}
+		})
+	}
+}
+
+func TestNoCoalescingSendsOneCallPerJob(t *testing.T) {
+	t.Parallel()
+	p := startPipeline(t, pipelineOptions{handler: detach.Config{DisableCoalescing: true}})
+	lbs := lbNames(6)
+	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-n", LoadBalancerIds: lbs})
+	p.emu.SetFaults(esstest.FaultPlan{esstest.ActionDetachLoadBalancers: {Latency: esstest.Duration(100 * time.Millisecond)}})
+	for _, info := range p.wait(t, p.enqueueOneEach(t, "asg-n", lbs, false)) {
+		if r := result(t, info); r.Outcome != tasks.OutcomeDetached || r.CallClientToken != "" {
+			t.Fatalf("result %+v", r)
+		}
+	}
+	if got := p.emu.Stats().Calls[esstest.ActionDetachLoadBalancers]["OK"]; got != len(lbs) {
+		t.Fatalf("%d calls for %d jobs", got, len(lbs))
+	}
+	if p.obs.contended == 0 {
+		t.Fatal("no job waited for the group; the test did not exercise coalescing being off")
+	}
+}
+
+// A shared call that meets a load balancer already gone reads the group and
+// detaches the others; each member's result says what happened to its own.
+func TestSharedCallMixedBatch(t *testing.T) {
+	t.Parallel()
+	p := startPipeline(t, pipelineOptions{emulator: esstest.Config{ActivityDuration: 500 * time.Millisecond}})
+	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-x", LoadBalancerIds: []string{"lb-0", "lb-1", "lb-2", "lb-keep"}})
+	// lb-0 holds the group; lb-9 was never attached, lb-1 and lb-2 are.
+	first := p.enqueueOneEach(t, "asg-x", []string{"lb-0"}, true)
+	sharedtest.WaitFor(t, "the first activity", 20*time.Second, func() (bool, string) {
+		n := p.emu.Stats().ActivitiesCreated
+		return n == 1, fmt.Sprintf("%d activities", n)
+	})
+	rest := p.enqueueOneEach(t, "asg-x", []string{"lb-1", "lb-9", "lb-2"}, true)
+	outcomes := map[string]string{}
+	for _, info := range p.wait(t, append(first, rest...)) {
+		r := result(t, info)
+		if info.State != asynq.TaskStateCompleted {
+			t.Fatalf("state %s result %+v", info.State, r)
+		}
+		outcomes[r.LoadBalancerIds[0]] = r.Outcome
+		switch r.Outcome {
+		case tasks.OutcomeDetached:
+			if !slices.Equal(r.DetachedIds, r.LoadBalancerIds) || len(r.NotAttachedIds) != 0 {
+				t.Fatalf("result %+v", r)
+			}
+		case tasks.OutcomeNotAttached:
+			if !slices.Equal(r.NotAttachedIds, r.LoadBalancerIds) || len(r.DetachedIds) != 0 {
+				t.Fatalf("result %+v", r)
+			}
+		}
+	}
+	want := map[string]string{"lb-0": tasks.OutcomeDetached, "lb-1": tasks.OutcomeDetached, "lb-2": tasks.OutcomeDetached, "lb-9": tasks.OutcomeNotAttached}
+	if !maps.Equal(outcomes, want) {
+		t.Fatalf("outcomes %v, want %v", outcomes, want)
+	}
+	if got := p.attached(t, "asg-x"); !slices.Equal(got, []string{"lb-keep"}) {
+		t.Fatalf("attached after the jobs: %v", got)
+	}
+	if got := p.emu.Stats().Calls[esstest.ActionDetachLoadBalancers]["InvalidLoadBalancerId.NotFound"]; got == 0 {
+		t.Fatal("no call met the absent load balancer; the jobs did not share a call")
+	}
+}
+
+// A maker that dies after its claim leaves the call to its members: once
+// its marker expires, one of them sends the same call, and ESS answers it once.
+func TestMemberSendsTheCallItsMakerLeft(t *testing.T) {
+	t.Parallel()
+	p := startPipeline(t, pipelineOptions{
+		handler:  detach.Config{CallTimeout: time.Second},
+		emulator: esstest.Config{ActivityDuration: 300 * time.Millisecond},
+	})
+	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-d", LoadBalancerIds: []string{"lb-1", "lb-2", "lb-3", "lb-keep"}})
+	ess, err := essclient.New(essclient.Config{Endpoint: p.emu.URL, DefaultRegion: esstest.DefaultRegionID, Credentials: p.emu.Credentials()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ess.Close)
+	jobs := map[string][]string{"tok-d1": {"lb-1"}, "tok-d2": {"lb-2"}, "tok-d3": {"lb-3"}}
+	token, err := detach.ClaimUnsent(context.Background(), detach.Config{ESS: ess, Redis: p.redis.Client(t), CallTimeout: time.Second}, "task-that-died", "asg-d", jobs, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enq []tasks.EnqueueResult
+	for tok, lbs := range jobs {
+		res, err := tasks.Enqueue(context.Background(), p.client, tasks.DetachPayload{ScalingGroupId: "asg-d", LoadBalancerIds: lbs, Async: true, ClientToken: tok})
+		if err != nil {
+			t.Fatal(err)
+		}
+		enq = append(enq, res...)
+	}
+	activities := map[string]bool{}
+	for _, info := range p.wait(t, enq) {
+		r := result(t, info)
+		if info.State != asynq.TaskStateCompleted || r.Outcome != tasks.OutcomeDetached || r.CallClientToken != token || !slices.Equal(r.DetachedIds, r.LoadBalancerIds) {
+			t.Fatalf("state %s result %+v, want detached through call %s", info.State, r, token)
+		}
+		activities[r.ScalingActivityId] = true
+	}
+	s := p.emu.Stats()
+	if got := s.Calls[esstest.ActionDetachLoadBalancers]; got["OK"] != 1 || len(got) != 1 || s.ActivitiesCreated != 1 || len(activities) != 1 {
+		t.Fatalf("answers %v, %d activities (%d in results): want the one call, sent once", got, s.ActivitiesCreated, len(activities))
+	}
+	if got := p.attached(t, "asg-d"); !slices.Equal(got, []string{"lb-keep"}) {
+		t.Fatalf("attached after the jobs: %v", got)
+	}
+}
