@@ -64,7 +64,7 @@ func TestFaultyESS(t *testing.T) {
 
 	qi := queueDone(t, insp, len(w.jobs), runBudget)
 	v := checkJobs(t, insp, w.jobs)
-	stats, twice := checkEmulator(t, emu, w)
+	stats, twice := checkEmulator(t, emu, w, v)
 	if v.lost > 0 || v.wrong > 0 {
 		t.Errorf("%d jobs lost, %d in a wrong final state", v.lost, v.wrong)
 	}

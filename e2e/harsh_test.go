@@ -159,7 +159,7 @@ func TestHarshESS(t *testing.T) {
 		t.Errorf("group activities: %v", actErr)
 	}
 	v := checkJobs(t, insp, w.jobs)
-	stats, twice := checkEmulator(t, emu, w)
+	stats, twice := checkEmulator(t, emu, w, v)
 	if v.lost > 0 || v.wrong > 0 {
 		t.Errorf("%d jobs lost, %d in a wrong final state", v.lost, v.wrong)
 	}

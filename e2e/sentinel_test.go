@@ -149,7 +149,7 @@ func TestSentinelFailover(t *testing.T) {
 	t.Cleanup(func() { _ = insp.Close() })
 	qi := queueDone(t, insp, len(w.jobs), runBudget)
 	v := checkJobs(t, insp, w.jobs)
-	stats, twice := checkEmulator(t, emu, w)
+	stats, twice := checkEmulator(t, emu, w, v)
 	for _, wp := range workers {
 		if !wp.running() {
 			t.Errorf("%s exited: %v", wp.name, wp.waitErr)

@@ -32,6 +32,8 @@ type sizes struct {
 	// P6: apiSubmissions submissions per measurement, apiReps measurements of
 	// each side (the median is kept).
 	apiSubmissions, apiReps int
+	// P7: sharedJobs one-load-balancer async jobs on one group, enqueued at once.
+	sharedJobs int
 }
 
 var (
@@ -42,6 +44,7 @@ var (
 		throughputJobs: 2000, throughputReps: 3,
 		memoryJobs: 10000, memoryWindow: 10 * time.Second,
 		apiSubmissions: 4000, apiReps: 3,
+		sharedJobs: 20,
 	}
 	quickSizes = sizes{
 		pollGroups: 4, pollJobsPerGroup: 2, pollActivity: time.Second, pollInterval: 2 * time.Second,
@@ -50,6 +53,7 @@ var (
 		throughputJobs: 300, throughputReps: 1,
 		memoryJobs: 500, memoryWindow: 2 * time.Second,
 		apiSubmissions: 300, apiReps: 1,
+		sharedJobs: 6,
 	}
 )
 

@@ -136,7 +136,7 @@ type scenario struct {
 	run   func(context.Context, *benchEnv) result
 }
 
-var goalNames = []string{"P1", "P2", "P3", "P4", "P5", "P6"}
+var goalNames = []string{"P1", "P2", "P3", "P4", "P5", "P6", "P7"}
 
 // scenarios in the order they run and print.
 var scenarios = []scenario{
@@ -145,4 +145,5 @@ var scenarios = []scenario{
 	{name: "sync throughput", goals: []string{"P4"}, run: runThroughput},
 	{name: "memory", goals: []string{"P5"}, run: runMemory},
 	{name: "producer API", goals: []string{"P6"}, run: runAPI},
+	{name: "shared calls", goals: []string{"P7"}, run: runCoalescing},
 }

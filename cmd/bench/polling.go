@@ -32,7 +32,11 @@ const describe = essclient.ActionDescribeScalingActivities
 const estimatesKey = detach.DefaultKeyPrefix + "activity-estimates"
 
 // runPolling measures P1 and P2 with an in-process worker: pollGroups groups of
-// pollJobsPerGroup async jobs, every activity of the same length. Then bursts
+// pollJobsPerGroup async jobs, every activity of the same length, each
+// group's jobs spaced by more than a job takes, so that none waits for its
+// group (jobs that wait together share calls, which would hide the polling
+// plan); the same jobs enqueued at once, sharing calls, are reported beside
+// them. Then bursts
 // of burstJobs async jobs on as many groups, all waiting at once, measure how
 // many jobs one DescribeScalingActivities call serves, at the default
 // concurrency and at wideConcurrency.
@@ -45,9 +49,13 @@ func runPolling(ctx context.Context, env *benchEnv) result {
 	emu := startEmulator(esstest.Config{ActivityDuration: s.pollActivity})
 	defer emu.Close()
 
-	steady, err := pollSteady(ctx, env, emu)
+	steady, err := pollSteady(ctx, env, emu, "poll", s.pollActivity+spacingSlack)
 	if err != nil {
 		return result{err: fmt.Errorf("steady phase: %w", err)}
+	}
+	together, err := pollSteady(ctx, env, emu, "poll-at-once", 0)
+	if err != nil {
+		return result{err: fmt.Errorf("steady phase, jobs enqueued at once: %w", err)}
 	}
 	burst, err := pollBurst(ctx, env, emu, worker.DefaultConcurrency)
 	if err != nil {
@@ -65,10 +73,14 @@ func runPolling(ctx context.Context, env *benchEnv) result {
 		atLeast("P1", fmt.Sprintf("largest call, %d jobs waiting at once", s.burstJobs), float64(burst.maxIDs), essclient.MaxActivityIDsPerCall, 1, plain, "IDs a call takes"),
 		atMost("P2", "median activity end → job completion", steady.p50.Seconds(), 1, seconds),
 		atMost("P2", "p99 activity end → job completion", steady.p99.Seconds(), interval, seconds),
+		reference("P2", fmt.Sprintf("median end → completion, %d jobs a group at once", s.pollJobsPerGroup), together.p50.Seconds(), steady.p50.Seconds(), seconds, "one job a group at a time"),
+		reference("P2", fmt.Sprintf("p99 end → completion, %d jobs a group at once", s.pollJobsPerGroup), together.p99.Seconds(), steady.p99.Seconds(), seconds, "one job a group at a time"),
 	}}
 	res.notes = append(res.notes,
-		fmt.Sprintf("%d async jobs on %d groups (%d each; a group runs one at a time), every activity %v; in-process worker: concurrency %d, poll interval %v, ESS %d calls/s (never the bottleneck)",
-			steady.jobs, s.pollGroups, s.pollJobsPerGroup, s.pollActivity, worker.DefaultConcurrency, s.pollInterval, pollingQPS),
+		fmt.Sprintf("%d async jobs on %d groups (%d each, a group's jobs %v apart, so none waits for its group), every activity %v; in-process worker: concurrency %d, poll interval %v, ESS %d calls/s (never the bottleneck)",
+			steady.jobs, s.pollGroups, s.pollJobsPerGroup, s.pollActivity+spacingSlack, s.pollActivity, worker.DefaultConcurrency, s.pollInterval, pollingQPS),
+		fmt.Sprintf("the same jobs enqueued at once (jobs waiting for their group share calls): %d DetachLoadBalancers calls, %d DescribeScalingActivities calls (%.2f per job); end → completion median %v, p99 %v, max %v",
+			together.detaches, together.describes, together.callsPerJob, ms(together.p50), ms(together.p99), ms(together.maxLag)),
 		fmt.Sprintf("%d DescribeScalingActivities calls, %.2f IDs per call, so %.2f looks per job before batching; end → completion min %v, mean %v, max %v; mean of each group's first job %v, of its last %v",
 			steady.describes, steady.meanIDs, steady.looksPerJob, ms(steady.minLag), ms(steady.meanLag), ms(steady.maxLag), ms(steady.firstLag), ms(steady.lastLag)),
 		fmt.Sprintf("the lag is all before the poll: the poll that saw the activity end came %v (median) after the end, the completion %v (max) after that poll",
@@ -80,7 +92,7 @@ func runPolling(ctx context.Context, env *benchEnv) result {
 		fmt.Sprintf("burst of %d jobs, concurrency %d: %d calls, IDs per call mean %.2f, max %d; the same at concurrency %d: %d calls, mean %.2f, max %d (only polls running at the same moment in one worker share a call)",
 			s.burstJobs, worker.DefaultConcurrency, burst.calls, burst.meanIDs, burst.maxIDs, wideConcurrency, wide.calls, wide.meanIDs, wide.maxIDs),
 	)
-	for _, ws := range []string{steady.warnings, burst.warnings, wide.warnings} {
+	for _, ws := range []string{steady.warnings, together.warnings, burst.warnings, wide.warnings} {
 		if ws != "" {
 			res.notes = append(res.notes, "worker warnings: "+ws)
 		}
@@ -90,8 +102,12 @@ func runPolling(ctx context.Context, env *benchEnv) result {
 
 func ms(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
 
+// spacingSlack is how much longer than its activity a group's turn lasts in
+// the spaced steady phase: the look that sees the end, and margin.
+const spacingSlack = 3 * time.Second
+
 type steadyFigures struct {
-	jobs, describes                        int
+	jobs, describes, detaches              int
 	callsPerJob, meanIDs, looksPerJob      float64
 	p50, p99                               time.Duration
 	minLag, meanLag, maxLag                time.Duration
@@ -109,12 +125,14 @@ type lagOf struct {
 	lag, look time.Duration // end → completion, end → the poll that saw it
 }
 
-func pollSteady(ctx context.Context, env *benchEnv, emu *emulator) (steadyFigures, error) {
+// pollSteady runs the steady phase on new groups: each group's jobs gap
+// apart, or all at once when gap is zero.
+func pollSteady(ctx context.Context, env *benchEnv, emu *emulator, name string, gap time.Duration) (steadyFigures, error) {
 	s := env.sizes
 	var f steadyFigures
-	queue := env.queue("poll")
+	queue := env.queue(name)
 	defer env.redis.dropQueue(queue)
-	groups, err := addGroups(emu.Emulator, env.groupPrefix("poll"), s.pollGroups, s.pollJobsPerGroup, 0)
+	groups, err := addGroups(emu.Emulator, env.groupPrefix(name), s.pollGroups, s.pollJobsPerGroup, 0)
 	if err != nil {
 		return f, err
 	}
@@ -125,13 +143,13 @@ func pollSteady(ctx context.Context, env *benchEnv, emu *emulator) (steadyFigure
 	defer func() { _ = w.stop() }()
 	before, idsBefore := emu.Stats(), emu.describeCallCount()
 	jobs := oneJobPerLB(groups, true)
-	ids, err := enqueue(ctx, env.redis, queue, jobs)
+	ids, err := enqueueSpaced(ctx, env.redis, queue, jobs, gap, len(groups))
 	if err != nil {
 		return f, err
 	}
-	// A group runs its jobs one after another; each takes about an activity,
-	// a poll interval and a busy snooze.
-	perJob := s.pollActivity + s.pollInterval + 2*detach.DefaultBusyDelay
+	// A group runs its jobs one call after another; each takes about an
+	// activity, a poll interval and a busy snooze.
+	perJob := max(gap, s.pollActivity+s.pollInterval+2*detach.DefaultBusyDelay)
 	if _, err := w.log.waitDone(ctx, len(ids), time.Duration(s.pollJobsPerGroup+2)*perJob*2); err != nil {
 		return f, err
 	}
@@ -142,6 +160,7 @@ func pollSteady(ctx context.Context, env *benchEnv, emu *emulator) (steadyFigure
 	after := emu.Stats()
 	f.jobs = len(ids)
 	f.describes = calls(after, describe, "") - calls(before, describe, "")
+	f.detaches = calls(after, essclient.ActionDetachLoadBalancers, "") - calls(before, essclient.ActionDetachLoadBalancers, "")
 	f.callsPerJob = float64(f.describes) / float64(f.jobs)
 	counts := emu.describeIDCounts(idsBefore)
 	f.meanIDs = mean(counts)

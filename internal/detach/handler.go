@@ -357,9 +357,13 @@ func (h *Handler) release(ctx context.Context, j *job) []waitEntry {
 	default:
 		handOff = h.waiting.handOff(ctx, pipe, h.leases, p.ScalingGroupId, j.holder)
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		j.log.Warn("group lease, in-flight mark or activity estimate not written", "err", err)
-		return nil
+	// A lease held by another makes the hand-off answer nil, which is no failure.
+	cmds, _ := pipe.Exec(ctx)
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			j.log.Warn("group lease, in-flight mark or activity estimate not written", "err", err)
+			return nil
+		}
 	}
 	if handOff == nil {
 		return nil

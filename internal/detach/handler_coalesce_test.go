@@ -190,8 +190,10 @@ func TestMemberSendsTheCallItsMakerLeft(t *testing.T) {
 		activities[r.ScalingActivityId] = true
 	}
 	s := p.emu.Stats()
-	if got := s.Calls[esstest.ActionDetachLoadBalancers]; got["OK"] != 1 || len(got) != 1 || s.ActivitiesCreated != 1 || len(activities) != 1 {
-		t.Fatalf("answers %v, %d activities (%d in results): want the one call, sent once", got, s.ActivitiesCreated, len(activities))
+	// A member whose marker outlives a slow answer may send the call twice:
+	// ESS answers the replay of its token without doing the work again.
+	if got := s.Calls[esstest.ActionDetachLoadBalancers]; got["OK"] == 0 || len(got) != 1 || s.DetachesApplied != 1 || s.ActivitiesCreated != 1 || len(activities) != 1 {
+		t.Fatalf("answers %v, %d detaches applied, %d activities (%d in results): want the one call, applied once", got, s.DetachesApplied, s.ActivitiesCreated, len(activities))
 	}
 	if got := p.attached(t, "asg-d"); !slices.Equal(got, []string{"lb-keep"}) {
 		t.Fatalf("attached after the jobs: %v", got)
