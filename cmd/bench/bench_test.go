@@ -54,7 +54,7 @@ func TestQuickRun(t *testing.T) {
 			switch {
 			case v == verdictError:
 				t.Errorf("%s: a row in error", goal)
-			case goal == "P3" || goal == "P5" || goal == "P6":
+			case goal == "P3" || goal == "P5" || goal == "P6" || goal == "P7":
 				if v != verdictSkip {
 					t.Errorf("%s: verdict %s, want %s (not selected)", goal, v, verdictSkip)
 				}
@@ -292,5 +292,42 @@ func TestQuickRunAPI(t *testing.T) {
 	}
 	if !strings.Contains(out, "300 submissions of one job each per measurement, 16 concurrent clients") {
 		t.Error("no P6 note on the load")
+	}
+}
+
+// TestQuickRunSharedCalls runs P7 alone with --quick: three rows judged
+// against their limits, then the two rows against one call per job. It
+// asserts no performance figure.
+func TestQuickRunSharedCalls(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	code := run(ctx, []string{"--quick", "--only", "P7", "--redis-url", srv.URL(0)}, &stdout, &stderr)
+	out := stdout.String()
+	t.Logf("stdout:\n%s\nstderr:\n%s", out, stderr.String())
+	if code != exitPass && code != exitFail {
+		t.Fatalf("exit code %d, want %d or %d", code, exitPass, exitFail)
+	}
+	var rows []string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "P7 ") {
+			rows = append(rows, line)
+		}
+	}
+	if len(rows) != 5 {
+		t.Fatalf("P7 rows %q, want 5", rows)
+	}
+	for i, r := range rows {
+		judged := strings.HasSuffix(r, verdictPass) || strings.HasSuffix(r, verdictFail)
+		if i < 3 && (!judged || !strings.Contains(r, "(limit)")) {
+			t.Errorf("P7 row %q, want a row judged against its limit", r)
+		}
+		if i >= 3 && (!strings.HasSuffix(r, verdictInfo) || !strings.Contains(r, "(one call per job)")) {
+			t.Errorf("P7 row %q, want an INFO row against one call per job", r)
+		}
+	}
+	if !strings.Contains(out, "6 async jobs of one load balancer each on one group") {
+		t.Error("no P7 note on the load")
 	}
 }

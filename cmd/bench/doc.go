@@ -1,4 +1,4 @@
-// Command bench measures essworker against its performance goals, P1 to P5
+// Command bench measures essworker against its performance goals, P1 to P7
 // (docs/PERFORMANCE.md), and prints one table: each goal's figure beside its
 // baseline or limit, the ratio, and PASS or FAIL, with the machine and the
 // date.
@@ -28,10 +28,15 @@
 //     one job each from 16 concurrent clients, at least half those of
 //     tasks.Enqueue called directly by 16 goroutines on the same Redis, in the
 //     same run.
+//   - P7: 20 one-load-balancer async jobs on one group, enqueued at once, 2 s
+//     activities, one worker: at most 6 DetachLoadBalancers calls and 6
+//     activities, all completed within 18 s (jobs waiting for one group share
+//     calls); INFO rows compare with one call per job (NoCoalesce) on the same
+//     workload in the same run.
 //
 // The bench starts its own redis-server on a free loopback port (or uses
-// --redis-url) and the ESS emulator (essclient/esstest) in process. P1, P2 and
-// P4 run the worker in process (internal/worker), P6 the producer API
+// --redis-url) and the ESS emulator (essclient/esstest) in process. P1, P2, P4
+// and P7 run the worker in process (internal/worker), P6 the producer API
 // (internal/apiserver); P3 and P5 run real worker processes, built with go
 // build into a temporary directory. Every figure is
 // taken in this run, so ratios compare like with like on this machine.
