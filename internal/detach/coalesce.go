@@ -147,15 +147,34 @@ func (h *Handler) claim(ctx context.Context, holder string, gc groupCall) (bool,
 		keys = append(keys, h.records.key(m.ClientToken))
 		argv = append(argv, m.ClientToken)
 	}
-	n, err := claimScript.Run(ctx, h.cfg.Redis, keys, argv...).Int()
+	// WAIT counts the writes of its own connection: a pipeline keeps the
+	// claim and the wait on one.
+	pipe := h.cfg.Redis.Pipeline()
+	claimed := claimScript.Eval(ctx, pipe, keys, argv...)
+	var acked *redis.Cmd
+	if h.cfg.ClaimReplicas > 0 {
+		acked = pipe.Do(ctx, "WAIT", h.cfg.ClaimReplicas, claimReplicaWait.Milliseconds())
+	}
+	_, _ = pipe.Exec(ctx) // each command's own error is read below
+	n, err := claimed.Int()
 	switch {
 	case err != nil:
 		return false, fmt.Errorf("claim call %s: %w", token, err)
 	case n < 0:
 		return false, errNotClaimed
 	}
+	if acked != nil && n == 1 {
+		if got, err := acked.Int(); err != nil || got < h.cfg.ClaimReplicas {
+			h.cfg.Logger.Warn("shared call claimed before its replicas had it; a failover now could lose the claim",
+				"call_token", token, "replicas", got, "err", err)
+		}
+	}
 	return n == 1, nil
 }
+
+// claimReplicaWait bounds the wait for replicas to hold a claim; past it the
+// call is sent all the same: the group must not stall on a lost replica.
+const claimReplicaWait = time.Second
 
 // callState is a shared call as a member reads it.
 type callState struct {
