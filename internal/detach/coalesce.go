@@ -147,14 +147,9 @@ func (h *Handler) claim(ctx context.Context, holder string, gc groupCall) (bool,
 		keys = append(keys, h.records.key(m.ClientToken))
 		argv = append(argv, m.ClientToken)
 	}
-	// WAIT counts the writes of its own connection: a pipeline keeps the
-	// claim and the wait on one.
 	pipe := h.cfg.Redis.Pipeline()
 	claimed := claimScript.Eval(ctx, pipe, keys, argv...)
-	var acked *redis.Cmd
-	if h.cfg.ClaimReplicas > 0 {
-		acked = pipe.Do(ctx, "WAIT", h.cfg.ClaimReplicas, claimReplicaWait.Milliseconds())
-	}
+	acked := h.waitReplicas(ctx, pipe)
 	_, _ = pipe.Exec(ctx) // each command's own error is read below
 	n, err := claimed.Int()
 	switch {
@@ -162,19 +157,16 @@ func (h *Handler) claim(ctx context.Context, holder string, gc groupCall) (bool,
 		return false, fmt.Errorf("claim call %s: %w", token, err)
 	case n < 0:
 		return false, errNotClaimed
+	case n == 0:
+		return false, nil
 	}
-	if acked != nil && n == 1 {
-		if got, err := acked.Int(); err != nil || got < h.cfg.ClaimReplicas {
-			h.cfg.Logger.Warn("shared call claimed before its replicas had it; a failover now could lose the claim",
-				"call_token", token, "replicas", got, "err", err)
-		}
+	if err := h.replicated(acked); err != nil {
+		// Claimed, but a failover could still lose the claim: its members
+		// send the call once its marker expires, if the claim is still there.
+		return false, fmt.Errorf("claim call %s: %w", token, err)
 	}
-	return n == 1, nil
+	return true, nil
 }
-
-// claimReplicaWait bounds the wait for replicas to hold a claim; past it the
-// call is sent all the same: the group must not stall on a lost replica.
-const claimReplicaWait = time.Second
 
 // callState is a shared call as a member reads it.
 type callState struct {
@@ -223,14 +215,18 @@ func (c groupCalls) takeMarker(ctx context.Context, rdb redis.UniversalClient, t
 	return ok, nil
 }
 
-// saveCall rewrites the pending part of a call (a mixed batch's next round),
-// before it is sent.
-func (c groupCalls) saveCall(ctx context.Context, rdb redis.UniversalClient, gc groupCall) error {
+// saveSharedCall rewrites the pending part of a shared call (a mixed batch's next
+// round), before it is sent, and waits for the replicas (see replicas.go).
+func (h *Handler) saveSharedCall(ctx context.Context, gc groupCall) error {
 	b, err := json.Marshal(gc)
 	if err != nil {
 		return fmt.Errorf("encode call: %w", err)
 	}
-	if err := rdb.HSet(ctx, c.key(callToken(gc.Members)), fieldGroupCall, b).Err(); err != nil {
+	pipe := h.cfg.Redis.Pipeline()
+	saved := pipe.HSet(ctx, h.calls.key(callToken(gc.Members)), fieldGroupCall, b)
+	acked := h.waitReplicas(ctx, pipe)
+	_, _ = pipe.Exec(ctx) // each command's own error is read below
+	if err := cmp.Or(saved.Err(), h.replicated(acked)); err != nil {
 		return fmt.Errorf("save call of load balancers %v: %w", gc.Pending.LoadBalancerIds, err)
 	}
 	return nil

@@ -75,13 +75,15 @@ type Config struct {
 	// wait included: the other members of a shared call wait that long for its
 	// maker's answer before sending the call themselves. Default DefaultCallTimeout.
 	CallTimeout time.Duration
-	// ClaimReplicas is how many Redis replicas must hold a shared call's claim
-	// before the call is sent (Redis WAIT, at most a second). A failover that
-	// loses the master's latest writes could otherwise lose a claim whose call
-	// ESS already did, and the next claim would send some of its load
-	// balancers again under another token, to be found not attached. Default
-	// 0: no wait (a Redis without replicas).
-	ClaimReplicas int
+	// WaitReplicas is how many Redis replicas must hold a decision that a
+	// call's ClientToken comes from (the members of a shared call, the load
+	// balancers still attached in a mixed batch) before the call is sent
+	// (Redis WAIT, at most a second; past it the call waits for a later
+	// attempt). A failover that loses the master's latest writes could
+	// otherwise let a later attempt decide otherwise and send load balancers
+	// again under another token, which ESS answers "not attached". Default 0:
+	// no wait (a Redis without replicas).
+	WaitReplicas int
 	// StrictNotAttached archives a job whose load balancer is not attached to the
 	// group, instead of completing it with outcome not_attached. Default false.
 	StrictNotAttached bool
@@ -161,8 +163,8 @@ func (c Config) withDefaults() (Config, error) {
 			*d.v = d.def
 		}
 	}
-	if c.ClaimReplicas < 0 {
-		return c, fmt.Errorf("detach: Config.ClaimReplicas must not be negative (got %d)", c.ClaimReplicas)
+	if c.WaitReplicas < 0 {
+		return c, fmt.Errorf("detach: Config.WaitReplicas must not be negative (got %d)", c.WaitReplicas)
 	}
 	switch {
 	case c.MaxRetry < 0:

@@ -303,27 +303,26 @@ func (h *Handler) finish(ctx context.Context, j *job, res tasks.DetachResult, ca
 		res.CallClientToken = j.holder
 		res.DetachedIds, res.NotAttachedIds = share(p.LoadBalancerIds, res.DetachedIds), share(p.LoadBalancerIds, res.NotAttachedIds)
 	}
+	// The group passes to the jobs waiting for it before the result is
+	// written: the next call goes out at once, and asynq marks the task done
+	// right after its result, so a failover between the two is unlikely to
+	// keep one and lose the other. A crash in between reruns the job, which
+	// finds its record and answers again.
+	if waiting := h.release(ctx, j); len(waiting) > 0 {
+		h.passOn(ctx, p.ScalingGroupId, j.holder, waiting, j.knownEstimate(), j.log)
+	}
 	b, err := jobend.WriteResult(j.task, res)
 	if err != nil {
 		return err
 	}
-	waiting := h.release(ctx, j)
 	h.cfg.Observer.JobFinished(j.task.Type(), res.Outcome, jobend.SinceEnqueue(j.task))
 	h.cfg.Notifier.JobEnded(ctx, j.token, cause != nil, b)
 	attrs := []any{"outcome", res.Outcome, "status", res.StatusCode, "attempts", res.Attempts}
 	if cause != nil {
 		j.log.Warn("job archived", append(attrs, "err", cause)...)
-	} else {
-		j.log.Info("job done", attrs...)
-	}
-	if len(waiting) > 0 {
-		// The job's own answer is written; its attempt ends once the next
-		// call is sent, so a crash meanwhile leaves the call to its members.
-		h.passOn(ctx, p.ScalingGroupId, j.holder, waiting, j.knownEstimate(), j.log)
-	}
-	if cause != nil {
 		return jobend.Archive(cause)
 	}
+	j.log.Info("job done", attrs...)
 	return nil
 }
 

@@ -140,6 +140,9 @@ func (h *Handler) passOn(ctx context.Context, groupID, holder string, waiting []
 		switch {
 		case errors.Is(err, errNotClaimed):
 			// A member stopped waiting meanwhile: read the waiters again.
+		case errors.Is(err, errNotReplicated):
+			log.Warn("shared call claimed but not sent; its members send it", "call_token", token, "err", err)
+			return
 		case err != nil:
 			log.Warn("group not handed on; its lease expires by itself", "err", err)
 			return
@@ -197,7 +200,7 @@ func (h *Handler) makeCall(ctx context.Context, gc groupCall, estimate time.Dura
 				return nil, h.unanswered(ctx, token, err, log)
 			}
 			if end == nil {
-				if err := h.calls.saveCall(ctx, h.cfg.Redis, next); err != nil {
+				if err := h.saveSharedCall(ctx, next); err != nil {
 					return nil, h.unanswered(ctx, token, err, log)
 				}
 				log.Info("detaching the load balancers still attached", "attached", next.Pending.LoadBalancerIds,

@@ -77,7 +77,7 @@ func (h *Handler) mixed(ctx context.Context, j *job, round int, notFound *esscli
 		NotAttachedIds:  absent,
 		RequestIds:      requestIDs,
 	}
-	if err := h.records.saveCall(ctx, j.token, c); err != nil {
+	if err := h.saveCall(ctx, j.token, c); err != nil {
 		// Nothing was sent: the next attempt starts over from the job's own call.
 		return h.fail(ctx, j, err)
 	}

@@ -1,6 +1,7 @@
 package detach
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -93,18 +94,19 @@ func stateResult(cmd *redis.Cmd) (jobState, error) {
 	return st, nil
 }
 
-// saveCall writes a job's pending call, before it is sent.
-func (s activityRecords) saveCall(ctx context.Context, token string, c pendingCall) error {
+// saveCall writes a job's pending call, before it is sent, and waits for the
+// replicas (see replicas.go).
+func (h *Handler) saveCall(ctx context.Context, token string, c pendingCall) error {
 	b, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("encode pending call: %w", err)
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.key(token), fieldCall, b)
-		p.Expire(ctx, s.key(token), s.ttl)
-		return nil
-	})
-	if err != nil {
+	pipe := h.cfg.Redis.Pipeline()
+	saved := pipe.HSet(ctx, h.records.key(token), fieldCall, b)
+	pipe.Expire(ctx, h.records.key(token), h.records.ttl)
+	acked := h.waitReplicas(ctx, pipe)
+	_, _ = pipe.Exec(ctx) // each command's own error is read below
+	if err := cmp.Or(saved.Err(), h.replicated(acked)); err != nil {
 		return fmt.Errorf("save the call of load balancers %v: %w", c.LoadBalancerIds, err)
 	}
 	return nil

@@ -119,7 +119,7 @@ func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues 
 		MaxRetry:          cfg.MaxRetry,
 		StrictNotAttached: cfg.StrictNotAttached,
 		DisableCoalescing: cfg.NoCoalesce,
-		ClaimReplicas:     claimReplicas(redisOpt),
+		WaitReplicas:      waitReplicas(redisOpt),
 		DefaultRegion:     cfg.Region,
 		// The ESS call, and as long again and more for a wait on the rate limit.
 		CallTimeout: 2*cfg.ESSTimeout + 10*time.Second,
@@ -256,10 +256,11 @@ func (w *Worker) close() {
 	_ = w.rdb.Close()
 }
 
-// claimReplicas is how many replicas must hold a shared call's claim before
-// it is sent: one behind Sentinel, where a failover can lose the master's
-// latest writes; none otherwise.
-func claimReplicas(opt asynq.RedisConnOpt) int {
+// waitReplicas is how many replicas must hold a decision a call's token
+// comes from before the call is sent (detach.Config.WaitReplicas): one behind
+// Sentinel, where a failover can lose the master's latest writes; none
+// otherwise.
+func waitReplicas(opt asynq.RedisConnOpt) int {
 	if _, ok := opt.(asynq.RedisFailoverClientOpt); ok {
 		return 1
 	}
