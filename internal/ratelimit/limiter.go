@@ -47,21 +47,8 @@ const keyPrefix = "rate:"
 // Output:
 // Returns {slots reserved, seconds from now to the first (a string)}; with
 // no slot reserved, {0, seconds from now to the next free slot}
-var reserveScript = redis.NewScript(`
-redis.replicate_commands()
-local interval = tonumber(ARGV[1])
-local wanted = tonumber(ARGV[2])
-local horizon = tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = (t[1] - 1483228800) + (t[2] / 1000000)
-local tat = tonumber(redis.call('GET', KEYS[1]) or now) or now
-if tat < now then tat = now end
-local wait = tat - now
-local n = math.min(wanted, math.floor((horizon - wait) / interval) + 1)
-if n < 1 then return {0, tostring(wait)} end
-local next_tat = tat + n * interval
-redis.call('SET', KEYS[1], next_tat, 'EX', math.ceil(next_tat - now))
-return {n, tostring(wait)}`)
+var reserveScript = redis.NewScript("redis.replicate_commands()" + ReserveFunc +
+	"return reserve(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))")
 
 // Limiter is a fleet-wide rate limit of evenly spaced calls; it implements
 // essclient.Limiter. Calls take consecutive slots, one interval apart, on one
@@ -111,8 +98,13 @@ func New(rdb redis.Scripter, key string, qps float64) (*Limiter, error) {
 	}, nil
 }
 
-// Wait blocks until the caller may make one call, or ctx is done.
+// Wait blocks until the caller may make one call, or ctx is done. When ctx
+// carries a slot of l that a script reserved (Granted) and no call used yet,
+// the caller waits for that slot and asks Redis nothing.
 func (l *Limiter) Wait(ctx context.Context) error {
+	if at, ok := l.takeGranted(ctx); ok {
+		return sleepUntil(ctx, at)
+	}
 	for {
 		s, err := l.reserve(ctx)
 		if err != nil {
@@ -197,6 +189,12 @@ func (l *Limiter) reserveSlots(want int) (int, time.Duration, error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("ratelimit: reserve: %w", err)
 	}
+	return parseReservation(v)
+}
+
+// parseReservation reads reserve's answer: slots reserved, and the wait
+// before the first.
+func parseReservation(v []any) (int, time.Duration, error) {
 	if len(v) != 2 {
 		return 0, 0, fmt.Errorf("ratelimit: reserve: %d values, want 2", len(v))
 	}
