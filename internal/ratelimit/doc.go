@@ -3,7 +3,10 @@
 // calls per second however many workers run. A Lua script reserves evenly
 // spaced slots for all the callers waiting in a process at once, and each
 // caller sleeps until its slot: one Redis round trip per batch of callers, and
-// none spent asking again while a backlog waits.
+// none spent asking again while a backlog waits. A caller that makes a round
+// trip of its own just before its call can reserve its slot there instead
+// (ReserveFunc embedded in its script, then Granted): its call costs the
+// limiter no round trip at all.
 //
 // The timeline keeps the key and format of github.com/go-redis/redis_rate
 // (GCRA, burst 1), so that workers whose limiter is redis_rate itself (see
