@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"essworker/essclient"
+	"essworker/internal/ratelimit"
 	"essworker/tasks"
 )
 
@@ -31,9 +32,17 @@ const (
 type Config struct {
 	// ESS is the ESS boundary. Required.
 	ESS essclient.API
-	// Redis holds the group leases and the activity records. Required; use the
-	// Redis that asynq uses, so both survive or fail together.
+	// Redis holds the group leases and the activity records. Required, and it
+	// must be the Redis that asynq uses: a job's result is written into
+	// asynq's task hash through it (in the script that frees the lease), and
+	// both survive or fail together.
 	Redis redis.UniversalClient
+	// RateLimit, when set, is the limiter the ESS client waits on
+	// (essclient.Config.Limiter): a job about to call DetachLoadBalancers
+	// reserves its call's slot in the round trip that takes its group lease,
+	// and the call waits for that slot without a reservation of its own.
+	// Default nil: every call reserves through the client's limiter, if any.
+	RateLimit *ratelimit.Limiter
 	// PollInterval is the wait between two looks at a running scaling activity.
 	// Default DefaultPollInterval.
 	PollInterval time.Duration

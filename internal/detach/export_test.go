@@ -33,3 +33,6 @@ func ClaimUnsent(ctx context.Context, cfg Config, holder, group string, jobs map
 	}
 	return gc.Pending.ClientToken, nil
 }
+
+// LeaseKey is the key of group's lease under prefix, for tests.
+func LeaseKey(prefix, group string) string { return groupLeases{prefix: prefix}.key(group) }

@@ -91,31 +91,33 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	}
 	j.log = j.log.With("client_token", j.token, "group", p.ScalingGroupId)
 
-	// The lease, the activity record and (for an async job) its group's activity
-	// length in one round trip.
+	// The lease with the job's state and its call's rate-limit slot (one
+	// script) and, for an async job, its group's activity length, in one
+	// round trip.
 	pipe := h.cfg.Redis.Pipeline()
-	leaseCmd := h.leases.acquire(ctx, pipe, h.waiting, p.ScalingGroupId, taskID, h.records.key(j.token), j.token)
-	lookCmd := h.records.load(ctx, pipe, j.token)
+	leaseCmd := acquireWithState(ctx, pipe, h.leases, h.records, h.waiting, h.cfg.RateLimit, p.ScalingGroupId, taskID, j.token)
 	if p.Async {
 		j.estimate = h.estimates.get(ctx, pipe, p.ScalingGroupId)
 	}
 	_, _ = pipe.Exec(ctx) // each command's own error is read below
-	lease, err := leaseResult(leaseCmd, p.ScalingGroupId)
+	ls, err := leaseStateResult(leaseCmd, p.ScalingGroupId)
 	if err != nil {
 		return h.fail(ctx, j, err)
 	}
-	st, err := stateResult(lookCmd)
-	if err != nil {
-		return h.fail(ctx, j, err)
-	}
+	st := ls.state
 	j.busySince = st.busySince
-	switch lease.state {
+	switch ls.lease {
 	case leaseJoined:
-		return h.member(ctx, j, lease.holder, st)
+		return h.member(ctx, j, ls.holder, st)
 	case leaseHeld:
-		return h.wait(ctx, j, lease.holder, st)
+		return h.wait(ctx, j, ls.holder, st)
 	}
 	j.leased = true
+	if h.cfg.RateLimit != nil {
+		if ctx, err = h.cfg.RateLimit.Granted(ctx, ls.slot); err != nil {
+			return h.fail(ctx, j, err)
+		}
+	}
 	switch {
 	case st.rec != nil:
 		// A detach already started this activity, in this or an earlier life of the
@@ -303,16 +305,11 @@ func (h *Handler) finish(ctx context.Context, j *job, res tasks.DetachResult, ca
 		res.CallClientToken = j.holder
 		res.DetachedIds, res.NotAttachedIds = share(p.LoadBalancerIds, res.DetachedIds), share(p.LoadBalancerIds, res.NotAttachedIds)
 	}
-	// The group passes to the jobs waiting for it before the result is
-	// written: the next call goes out at once, and asynq marks the task done
-	// right after its result, so a failover between the two is unlikely to
-	// keep one and lose the other. A crash in between reruns the job, which
-	// finds its record and answers again.
-	if waiting := h.release(ctx, j); len(waiting) > 0 {
-		h.passOn(ctx, p.ScalingGroupId, j.holder, waiting, j.knownEstimate(), j.log)
-	}
-	b, err := jobend.WriteResult(j.task, res)
+	b, err := jobend.EncodeResult(res)
 	if err != nil {
+		return err
+	}
+	if err := h.writeEnd(ctx, j, b); err != nil {
 		return err
 	}
 	h.cfg.Observer.JobFinished(j.task.Type(), res.Outcome, jobend.SinceEnqueue(j.task))
@@ -324,53 +321,4 @@ func (h *Handler) finish(ctx context.Context, j *job, res tasks.DetachResult, ca
 	}
 	j.log.Info("job done", attrs...)
 	return nil
-}
-
-// release ends the job's hold on Redis state, in one round trip: the
-// in-flight mark, the activity length learned, and its turn on the group. It
-// returns the jobs waiting for the group, which the job then passes it on to
-// (passOn), the lease kept meanwhile. If it fails, the lease expires by
-// itself, the mark is dropped after the wait bound, and the estimate misses
-// one sample.
-func (h *Handler) release(ctx context.Context, j *job) []waitEntry {
-	if !j.leased && !j.polling {
-		return nil
-	}
-	p := j.payload
-	pipe := h.cfg.Redis.Pipeline()
-	if j.polling {
-		inFlight := j.token
-		if j.shared != nil {
-			inFlight = j.holder
-		}
-		h.records.finish(ctx, pipe, inFlight)
-		if j.sample > 0 {
-			h.estimates.observe(ctx, pipe, p.ScalingGroupId, j.sample)
-		}
-	}
-	var handOff *redis.Cmd
-	switch {
-	case !j.leased:
-	case h.cfg.DisableCoalescing:
-		h.leases.release(ctx, pipe, p.ScalingGroupId, j.holder)
-	default:
-		handOff = h.waiting.handOff(ctx, pipe, h.leases, p.ScalingGroupId, j.holder)
-	}
-	// A lease held by another makes the hand-off answer nil, which is no failure.
-	cmds, _ := pipe.Exec(ctx)
-	for _, c := range cmds {
-		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
-			j.log.Warn("group lease, in-flight mark or activity estimate not written", "err", err)
-			return nil
-		}
-	}
-	if handOff == nil {
-		return nil
-	}
-	waiting, err := waitersResult(handOff)
-	if err != nil {
-		j.log.Warn("group not handed on; its lease expires by itself", "err", err)
-		return nil
-	}
-	return waiting
 }

@@ -15,6 +15,7 @@ import (
 	"essworker/essclient"
 	"essworker/essclient/esstest"
 	"essworker/internal/detach"
+	"essworker/internal/ratelimit"
 	"essworker/internal/redistest"
 	"essworker/internal/sharedtest"
 	"essworker/tasks"
@@ -34,6 +35,9 @@ type pipelineOptions struct {
 	handler  detach.Config // ESS, Redis and Observer are filled in
 	emulator esstest.Config
 	workers  int // asynq servers on the same Redis; default 1
+	// limiter, when set, makes the rate limiter of the ESS client and the
+	// handler on the pipeline's Redis.
+	limiter func(*redistest.Server) *ratelimit.Limiter
 }
 
 func startPipeline(t *testing.T, o pipelineOptions) *pipeline {
@@ -41,12 +45,20 @@ func startPipeline(t *testing.T, o pipelineOptions) *pipeline {
 	rs := redistest.Start(t, redistest.Options{})
 	emu := esstest.NewServer(o.emulator)
 	t.Cleanup(emu.Close)
-	ess, err := essclient.New(essclient.Config{
+	var lim *ratelimit.Limiter
+	if o.limiter != nil {
+		lim = o.limiter(rs)
+	}
+	ecfg := essclient.Config{
 		Endpoint:      emu.URL,
 		DefaultRegion: esstest.DefaultRegionID,
 		Credentials:   emu.Credentials(),
 		Timeout:       2 * time.Second,
-	})
+	}
+	if lim != nil {
+		ecfg.Limiter = lim
+	}
+	ess, err := essclient.New(ecfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +66,7 @@ func startPipeline(t *testing.T, o pipelineOptions) *pipeline {
 	p := &pipeline{emu: emu, redis: rs, obs: &recorder{}}
 	redisOpt := asynq.RedisClientOpt{Addr: rs.Addr}
 	hc := o.handler
-	hc.ESS, hc.Redis, hc.Observer = ess, rs.Client(t), p.obs
+	hc.ESS, hc.Redis, hc.Observer, hc.RateLimit = ess, rs.Client(t), p.obs, lim
 	setDefault(&hc.PollInterval, 200*time.Millisecond)
 	setDefault(&hc.BusyDelay, 200*time.Millisecond)
 	setDefault(&hc.RetryBase, 50*time.Millisecond)
@@ -121,6 +133,16 @@ func (p *pipeline) wait(t *testing.T, enq []tasks.EnqueueResult) []*asynq.TaskIn
 	return infos
 }
 
+// leased reports whether a job holds group's lease.
+func (p *pipeline) leased(t *testing.T, group string) bool {
+	t.Helper()
+	n, err := p.redis.Client(t).Exists(context.Background(), detach.LeaseKey(detach.DefaultKeyPrefix, group)).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
+}
+
 func result(t *testing.T, info *asynq.TaskInfo) tasks.DetachResult {
 	t.Helper()
 	r, err := tasks.DecodeDetachResult(info.Result)
@@ -184,6 +206,10 @@ func TestSyncDetach(t *testing.T) {
 	if s := p.emu.Stats(); s.DetachesApplied != 1 || s.ActivitiesCreated != 0 {
 		t.Fatalf("stats %+v", s)
 	}
+	// The result above and the group's freedom come from one script.
+	if p.leased(t, "asg-s") {
+		t.Fatal("group asg-s still leased after its job completed")
+	}
 }
 
 func TestAsyncDetachFollowsActivity(t *testing.T) {
@@ -212,6 +238,13 @@ func TestAsyncDetachFollowsActivity(t *testing.T) {
 	}
 	if p.obs.activities[0] != essclient.StatusSuccessful {
 		t.Fatalf("observer activities %v", p.obs.activities)
+	}
+	if p.leased(t, "asg-a") {
+		t.Fatal("group asg-a still leased after its job completed")
+	}
+	n, err := detach.InFlightActivities(context.Background(), p.redis.Client(t), detach.DefaultKeyPrefix, time.Hour)
+	if err != nil || n != 0 {
+		t.Fatalf("activities in flight after the job: %d, %v", n, err)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -36,39 +35,16 @@ type jobState struct {
 	busySince time.Time
 }
 
-// loadScript returns a job's hash fields: record, looks, last, call, busy.
-//
-// KEYS[1] -> <prefix>activity:<ClientToken>, the job's hash (activityRecords.key)
-// --
-// no ARGV
-//
-// Output:
-// Returns false (nil) when the job left no record, look, call or busy mark,
-// so the usual first attempt reads one nil
-// Returns {record or "", looks or "0", last or "0", call or "", busy or "0"}
-var loadScript = redis.NewScript(`
-local v = redis.call('HMGET', KEYS[1], 'record', 'looks', 'last', 'call', 'busy')
-if not v[1] and not v[2] and not v[4] and not v[5] then return false end
-return {v[1] or '', v[2] or '0', v[3] or '0', v[4] or '', v[5] or '0'}`)
+// stateFields are the fields of a job's hash that make its state, in the
+// order decodeState reads them.
+var stateFields = []any{fieldRecord, fieldLooks, fieldLast, fieldCall, fieldBusy}
 
-// load queues on sc (a client or a pipeline) the reading of token's state;
-// stateResult reads the answer.
-func (s activityRecords) load(ctx context.Context, sc redis.Scripter, token string) *redis.Cmd {
-	return loadScript.Eval(ctx, sc, []string{s.key(token)})
-}
-
-// stateResult reads a load.
-func stateResult(cmd *redis.Cmd) (jobState, error) {
+// decodeState reads the values of stateFields, as Redis answered them (nil,
+// or a Lua false or "", for a field not set).
+func decodeState(res []any) (jobState, error) {
 	var st jobState
-	res, err := cmd.Slice()
-	if errors.Is(err, redis.Nil) {
-		return st, nil
-	}
-	if err != nil {
-		return st, fmt.Errorf("load job state: %w", err)
-	}
-	if len(res) != 5 {
-		return st, fmt.Errorf("load job state: %d values, want 5", len(res))
+	if len(res) != len(stateFields) {
+		return st, fmt.Errorf("load job state: %d values, want %d", len(res), len(stateFields))
 	}
 	field := func(i int) string { v, _ := res[i].(string); return v }
 	if b := field(0); b != "" {

@@ -78,10 +78,30 @@ func (w waitingJobs) register(ctx context.Context, rdb redis.Scripter, jobKey, g
 	return call, nil
 }
 
-// handOffScript ends the holder's turn on the group: it frees the lease when
-// nobody waits, and otherwise keeps it and lists the waiting jobs, so that
-// the caller claims the next batch (claimScript) with no moment in which
-// another job could take the group first.
+// handOffFunc is Lua defining handOff(lease, set, jobs, holder, cutoff),
+// which ends holder's turn on a group: it frees the lease when nobody waits,
+// and otherwise keeps it and returns the waitEntry JSON of every waiting job
+// seen at cutoff (Unix ms) or later, dropping the others, so that the caller
+// claims the next batch (claimScript) with no moment in which another job
+// could take the group first. It returns false when holder no longer holds
+// the lease, and {} when it freed it.
+const handOffFunc = `
+local function handOff(lease, set, jobs, holder, cutoff)
+  if redis.call('GET', lease) ~= holder then return false end
+  if redis.call('ZCARD', set) > 0 then
+    for _, t in ipairs(redis.call('ZRANGEBYSCORE', set, '-inf', '(' .. cutoff)) do
+      redis.call('ZREM', set, t)
+      redis.call('HDEL', jobs, t)
+    end
+    local tokens = redis.call('ZRANGE', set, 0, -1)
+    if #tokens > 0 then return redis.call('HMGET', jobs, unpack(tokens)) end
+  end
+  redis.call('DEL', lease)
+  return {}
+end
+`
+
+// handOffScript ends the holder's turn on the group (see handOffFunc).
 //
 // KEYS[1] -> <prefix>lease:<group>, the holder's task ID or call token
 // KEYS[2] -> <prefix>waiting:<group>
@@ -94,25 +114,17 @@ func (w waitingJobs) register(ctx context.Context, rdb redis.Scripter, jobKey, g
 // Returns false (nil) when the holder no longer holds the lease
 // Returns {} when it freed the lease
 // Returns the waitEntry JSON of every fresh waiting job, the lease kept
-var handOffScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
-if redis.call('ZCARD', KEYS[2]) > 0 then
-  for _, t in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[2])) do
-    redis.call('ZREM', KEYS[2], t)
-    redis.call('HDEL', KEYS[3], t)
-  end
-  local tokens = redis.call('ZRANGE', KEYS[2], 0, -1)
-  if #tokens > 0 then return redis.call('HMGET', KEYS[3], unpack(tokens)) end
-end
-redis.call('DEL', KEYS[1])
-return {}`)
+var handOffScript = redis.NewScript(handOffFunc + `
+return handOff(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2])`)
 
 // handOff queues on sc (a client or a pipeline) the end of holder's turn on
 // groupID; waitersResult reads the answer.
 func (w waitingJobs) handOff(ctx context.Context, sc redis.Scripter, lease groupLeases, groupID, holder string) *redis.Cmd {
-	cutoff := time.Now().Add(-w.staleAfter).UnixMilli()
-	return handOffScript.Eval(ctx, sc, []string{lease.key(groupID), w.setKey(groupID), w.jobsKey(groupID)}, holder, cutoff)
+	return handOffScript.Eval(ctx, sc, []string{lease.key(groupID), w.setKey(groupID), w.jobsKey(groupID)}, holder, w.cutoff())
 }
+
+// cutoff is the oldest last-seen time of a waiting job still fresh, Unix ms.
+func (w waitingJobs) cutoff() int64 { return time.Now().Add(-w.staleAfter).UnixMilli() }
 
 // waitersResult reads a handOff: the waiting jobs, none when the lease was
 // freed or was not the holder's.

@@ -41,12 +41,31 @@ func Failure(err error) (code, message, requestID string) {
 	return "", err.Error(), ""
 }
 
-// WriteResult encodes result as JSON and writes it with t's ResultWriter,
-// and returns the JSON.
-func WriteResult(t *asynq.Task, result any) ([]byte, error) {
+// ResultField is the field of asynq's task hash (TaskKey) that holds a
+// task's result: what asynq's ResultWriter writes and its Inspector reads
+// as TaskInfo.Result.
+const ResultField = "result"
+
+// TaskKey is asynq's hash of the task taskID in queue, for a handler that
+// writes its result with other keys in one script instead of through the
+// ResultWriter. TestTaskKeyIsAsynqs checks it against asynq itself.
+func TaskKey(queue, taskID string) string { return "asynq:{" + queue + "}:t:" + taskID }
+
+// EncodeResult encodes a job's result as JSON.
+func EncodeResult(result any) ([]byte, error) {
 	b, err := json.Marshal(result)
 	if err != nil {
 		return nil, fmt.Errorf("encode result: %w", err)
+	}
+	return b, nil
+}
+
+// WriteResult encodes result as JSON and writes it with t's ResultWriter,
+// and returns the JSON.
+func WriteResult(t *asynq.Task, result any) ([]byte, error) {
+	b, err := EncodeResult(result)
+	if err != nil {
+		return nil, err
 	}
 	if w := t.ResultWriter(); w != nil {
 		if _, err := w.Write(b); err != nil {

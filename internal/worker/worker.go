@@ -114,6 +114,7 @@ func (w *Worker) build(ctx context.Context, redisOpt asynq.RedisConnOpt, queues 
 	h, err := detach.NewHandler(detach.Config{
 		ESS:               w.ess,
 		Redis:             w.rdb,
+		RateLimit:         limiter,
 		PollInterval:      cfg.PollInterval,
 		PollTimeout:       cfg.PollTimeout,
 		MaxRetry:          cfg.MaxRetry,
