@@ -79,9 +79,10 @@ type job struct {
 // ProcessTask implements asynq.Handler.
 func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	taskID, _ := asynq.GetTaskID(ctx)
-	j := &job{task: t, taskID: taskID, holder: taskID, log: h.cfg.Logger.With("task_id", taskID)}
+	j := &job{task: t, taskID: taskID, holder: taskID}
 	p, err := tasks.DecodeDetachPayload(t.Payload())
 	if err != nil {
+		j.log = h.cfg.Logger.With("task_id", taskID)
 		return h.finish(ctx, j, tasks.DetachResult{Outcome: tasks.OutcomeInvalid, ErrorCode: "InvalidPayload", ErrorMessage: err.Error()}, err)
 	}
 	j.payload = p
@@ -89,7 +90,8 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if j.token == "" {
 		j.token = tasks.TokenOfTaskID(taskID)
 	}
-	j.log = j.log.With("client_token", j.token, "group", p.ScalingGroupId)
+	// One logger per job, its attributes built once.
+	j.log = h.cfg.Logger.With("task_id", taskID, "client_token", j.token, "group", p.ScalingGroupId)
 
 	// The lease with the job's state and its call's rate-limit slot (one
 	// script) and, for an async job, its group's activity length, in one
