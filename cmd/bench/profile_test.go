@@ -16,8 +16,8 @@ import (
 //	go test -run '^$' -bench SyncPipeline -benchtime 2000x -cpuprofile cpu.out ./cmd/bench
 //	go tool pprof -top cmd/bench.test cpu.out (the test binary, written to the current directory)
 //
-// Each reports jobs/s; SyncPipeline over BareAsynq is P4's figure, and
-// ESSCallOnly is the ceiling the SDK call and the emulator leave.
+// Each reports jobs/s; SyncPipeline over ESSCallOnly is P4's figure (the
+// ceiling the SDK call and the emulator leave), and BareAsynq the reference.
 
 func benchEnvFor(b *testing.B) *benchEnv {
 	b.Helper()
