@@ -35,11 +35,14 @@ func (r *redisTarget) usedCPU(ctx context.Context) (time.Duration, error) {
 	return total, nil
 }
 
+// cpuTimes is CPU time spent by this process and by the Redis server.
+type cpuTimes struct{ process, redis time.Duration }
+
 // countCPU returns a function giving the CPU time this process and the Redis
-// server used since it was made. CPU time moves far less than throughput
-// when other work shares the machine, so it shows what a change costs when
+// server used since it was made. CPU time moves less than throughput when
+// other work shares the machine, so it helps tell what a change costs when
 // jobs per second are too noisy to.
-func countCPU(ctx context.Context, r *redisTarget) (func() (time.Duration, error), error) {
+func countCPU(ctx context.Context, r *redisTarget) (func() (cpuTimes, error), error) {
 	p0, err := processCPU()
 	if err != nil {
 		return nil, err
@@ -48,12 +51,12 @@ func countCPU(ctx context.Context, r *redisTarget) (func() (time.Duration, error
 	if err != nil {
 		return nil, err
 	}
-	return func() (time.Duration, error) {
+	return func() (cpuTimes, error) {
 		p1, err := processCPU()
 		if err != nil {
-			return 0, err
+			return cpuTimes{}, err
 		}
 		r1, err := r.usedCPU(ctx)
-		return p1 - p0 + r1 - r0, err
+		return cpuTimes{process: p1 - p0, redis: r1 - r0}, err
 	}, nil
 }

@@ -43,7 +43,8 @@ func runThroughput(ctx context.Context, env *benchEnv) result {
 	s := env.sizes
 	emu := startEmulator(esstest.Config{})
 	defer emu.Close()
-	var bare, pipe, call, sdk, bareCmds, pipeCmds, bareCPU, pipeCPU, callCPU []float64
+	var bare, pipe, call, sdk, bareCmds, pipeCmds []float64
+	var bareCPU, pipeCPU, callCPU cpuSamples
 	for rep := range s.throughputReps {
 		b, err := measureBare(ctx, env, fmt.Sprintf("bare%d", rep), s.throughputJobs, nil)
 		if err != nil {
@@ -63,7 +64,9 @@ func runThroughput(ctx context.Context, env *benchEnv) result {
 		}
 		bare, pipe, call, sdk = append(bare, b.perSecond()), append(pipe, p.perSecond()), append(call, c.perSecond()), append(sdk, k.perSecond())
 		bareCmds, pipeCmds = append(bareCmds, b.commandsPerJob()), append(pipeCmds, p.commandsPerJob())
-		bareCPU, pipeCPU, callCPU = append(bareCPU, b.cpuPerJob()), append(pipeCPU, p.cpuPerJob()), append(callCPU, c.cpuPerJob())
+		bareCPU.add(b)
+		pipeCPU.add(p)
+		callCPU.add(c)
 	}
 	b, p, c, k := median(bare), median(pipe), median(call), median(sdk)
 	res := result{rows: []row{
@@ -77,8 +80,8 @@ func runThroughput(ctx context.Context, env *benchEnv) result {
 			s.throughputJobs, worker.DefaultConcurrency, s.throughputReps, roundAll(pipe), roundAll(bare), roundAll(call), roundAll(sdk)),
 		fmt.Sprintf("Redis commands per job (INFO total_commands_processed, commands inside Lua scripts included): pipeline %.1f, bare %.1f (profile in docs/PERFORMANCE.md)",
 			median(pipeCmds), median(bareCmds)),
-		fmt.Sprintf("CPU time per job (this process, which holds the worker or handler and the emulator, plus the Redis server; steadier than jobs/s when other work shares the machine): pipeline %.0f µs, ESS call only %.0f µs, bare %.0f µs",
-			median(pipeCPU), median(callCPU), median(bareCPU)),
+		fmt.Sprintf("CPU time per job, this process (the worker or handler, and the emulator) + the Redis server, medians (steadier than jobs/s when other work shares the machine): pipeline %s, ESS call only %s, bare %s",
+			pipeCPU, callCPU, bareCPU),
 		"the emulator runs in the bench process and shares the 2 cores with the worker, as a local ESS endpoint would; the bare side has no emulator work",
 		"ESS call only: an asynq server of the same concurrency whose handler decodes the job and makes its DetachLoadBalancers call through essclient (the SDK, one client per job slot) to the same emulator, and nothing else: the most the whole pipeline could reach with this SDK and this emulator on this machine",
 		"canned endpoint: the same handler against an HTTP server on loopback that answers every call with a fixed success at once and checks nothing: the SDK's side of the call alone",
@@ -90,16 +93,33 @@ func runThroughput(ctx context.Context, env *benchEnv) result {
 type runFigures struct {
 	n        int
 	d        time.Duration
-	commands int64         // Redis commands processed meanwhile
-	cpu      time.Duration // CPU time of this process and of Redis meanwhile
+	commands int64    // Redis commands processed meanwhile
+	cpu      cpuTimes // CPU time of this process and of Redis meanwhile
 }
 
 func (r runFigures) perSecond() float64 { return float64(r.n) / r.d.Seconds() }
 
 func (r runFigures) commandsPerJob() float64 { return float64(r.commands) / float64(r.n) }
 
-// cpuPerJob is in microseconds.
-func (r runFigures) cpuPerJob() float64 { return float64(r.cpu.Microseconds()) / float64(r.n) }
+// cpuPerJob is the CPU time per job of this process and of Redis, in
+// microseconds.
+func (r runFigures) cpuPerJob() (process, redis float64) {
+	return float64(r.cpu.process.Microseconds()) / float64(r.n), float64(r.cpu.redis.Microseconds()) / float64(r.n)
+}
+
+// cpuSamples are the CPU times per job of one side's measurements, in
+// microseconds.
+type cpuSamples struct{ process, redis []float64 }
+
+func (s *cpuSamples) add(r runFigures) {
+	p, rd := r.cpuPerJob()
+	s.process, s.redis = append(s.process, p), append(s.redis, rd)
+}
+
+// String is "P + R µs", each a median.
+func (s cpuSamples) String() string {
+	return fmt.Sprintf("%.0f + %.0f µs", median(s.process), median(s.redis))
+}
 
 // countCommands returns a function giving the Redis commands processed since
 // it was made.
