@@ -147,6 +147,13 @@ func (h *Handler) send(ctx context.Context, j *job, c pendingCall) error {
 		ClientToken:     c.ClientToken,
 	})
 	if err != nil {
+		if ctx.Err() != nil && c.Round == 0 {
+			// The call may have reached ESS: whatever comes next, the job
+			// sends this same call again, never joins a shared one.
+			if err := h.records.markSent(context.WithoutCancel(ctx), j.token); err != nil {
+				j.log.Warn("call sent not recorded", "err", err)
+			}
+		}
 		return h.essFailed(ctx, j, err)
 	}
 	j.log = j.log.With("request_id", res.RequestID)

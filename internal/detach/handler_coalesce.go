@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"essworker/essclient"
 	"essworker/tasks"
 )
@@ -28,8 +30,12 @@ const callCheckDelay = time.Second
 func (h *Handler) wait(ctx context.Context, j *job, holder string, st jobState) error {
 	h.cfg.Observer.GroupLeaseContended()
 	p := j.payload
-	// A job that already called ESS on its own follows that call, never a shared one.
-	if !h.cfg.DisableCoalescing && st.rec == nil && st.call == nil {
+	// A job that may already have called ESS on its own sends that call
+	// again, never a shared one: one with a record or a pending call, one
+	// whose own call went out with no answer kept (st.sent), and one that
+	// failed or crashed before (a sync call leaves no record).
+	retried, _ := asynq.GetRetryCount(ctx)
+	if !h.cfg.DisableCoalescing && st.rec == nil && st.call == nil && !st.sent && retried == 0 {
 		e := waitEntry{ClientToken: j.token, RegionId: h.region(p), ForceDetach: p.ForceDetach, Async: p.Async,
 			LoadBalancerIds: p.LoadBalancerIds, Since: time.Now().UnixMilli()}
 		call, err := h.waiting.register(ctx, h.cfg.Redis, h.records.key(j.token), p.ScalingGroupId, e, h.calls.ttl)

@@ -18,6 +18,7 @@ const (
 	fieldLast   = "last"   // when the last of them was taken, Unix ms
 	fieldCall   = "call"   // the pendingCall of a mixed batch
 	fieldBusy   = "busy"   // when the group first answered busy, Unix ms
+	fieldSent   = "sent"   // a call of its own went out and its attempt ended with no answer
 	// The fields "joined" (the token of the shared call the job is a member
 	// of) and "waiting" (set while it is in its group's waiting set) are
 	// written and read by the lease and waiting scripts only.
@@ -33,11 +34,15 @@ type jobState struct {
 	// busySince is when the group first answered busy, in the current run of
 	// busy answers; zero when the last answer was not busy.
 	busySince time.Time
+	// sent says a call of the job's own may have reached ESS in an attempt
+	// that ended without its answer (a shutdown): the job resends it, never
+	// joins a shared call.
+	sent bool
 }
 
 // stateFields are the fields of a job's hash that make its state, in the
 // order decodeState reads them.
-var stateFields = []any{fieldRecord, fieldLooks, fieldLast, fieldCall, fieldBusy}
+var stateFields = []any{fieldRecord, fieldLooks, fieldLast, fieldCall, fieldBusy, fieldSent}
 
 // decodeState reads the values of stateFields, as Redis answered them (nil,
 // or a Lua false or "", for a field not set).
@@ -67,6 +72,7 @@ func decodeState(res []any) (jobState, error) {
 	if ms, _ := strconv.ParseInt(field(4), 10, 64); ms > 0 {
 		st.busySince = time.UnixMilli(ms)
 	}
+	st.sent = field(5) != ""
 	return st, nil
 }
 
@@ -84,6 +90,20 @@ func (h *Handler) saveCall(ctx context.Context, token string, c pendingCall) err
 	_, _ = pipe.Exec(ctx) // each command's own error is read below
 	if err := cmp.Or(saved.Err(), h.replicated(acked)); err != nil {
 		return fmt.Errorf("save the call of load balancers %v: %w", c.LoadBalancerIds, err)
+	}
+	return nil
+}
+
+// markSent records that the job's own call went out and its attempt ended
+// without the answer.
+func (s activityRecords) markSent(ctx context.Context, token string) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, s.key(token), fieldSent, 1)
+		p.Expire(ctx, s.key(token), s.ttl)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record a call sent: %w", err)
 	}
 	return nil
 }

@@ -30,40 +30,40 @@ import (
 // ARGV[1] -> the caller's task ID
 // ARGV[2] -> the lease's time to live, in milliseconds
 // ARGV[3] -> the caller's ClientToken
-// ARGV[4..8] -> the fields of the job's state (stateFields)
-// ARGV[9], ARGV[10] -> the limiter's interval and horizon, in seconds
+// ARGV[4..9] -> the fields of the job's state (stateFields)
+// ARGV[10], ARGV[11] -> the limiter's interval and horizon, in seconds
 // (ratelimit.Limiter.ReserveArgs), with KEYS[5]
 //
 // Output:
-// Returns {lease, holder, record, looks, last, call, busy, slots, wait}: lease
+// Returns {lease, holder, record, looks, last, call, busy, sent, slots, wait}: lease
 // "taken" (the caller holds it, holder ""), "held" (holder is the task ID or
 // call token that does) or "joined" (holder is the token of the caller's
 // shared call); each state field "" when not set; then
 // ratelimit.ReserveFunc's answer ({0, "0"} when no slot was asked for)
 var leaseStateScript = redis.NewScript("redis.replicate_commands()" + ratelimit.ReserveFunc + `
-local v = redis.call('HMGET', KEYS[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], 'joined', 'waiting')
+local v = redis.call('HMGET', KEYS[2], ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9], 'joined', 'waiting')
 local function answer(lease, holder, slot)
-  return {lease, holder, v[1] or '', v[2] or '', v[3] or '', v[4] or '', v[5] or '', slot[1], slot[2]}
+  return {lease, holder, v[1] or '', v[2] or '', v[3] or '', v[4] or '', v[5] or '', v[6] or '', slot[1], slot[2]}
 end
 local holder = redis.call('GET', KEYS[1])
-if v[6] then
-  if holder == false or holder == v[6] then
-    redis.call('SET', KEYS[1], v[6], 'PX', ARGV[2])
+if v[7] then
+  if holder == false or holder == v[7] then
+    redis.call('SET', KEYS[1], v[7], 'PX', ARGV[2])
   end
-  return answer('joined', v[6], {0, '0'})
+  return answer('joined', v[7], {0, '0'})
 end
 if holder ~= false and holder ~= ARGV[1] then
   return answer('held', holder, {0, '0'})
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-if v[7] then
+if v[8] then
   redis.call('ZREM', KEYS[3], ARGV[3])
   redis.call('HDEL', KEYS[4], ARGV[3])
   redis.call('HDEL', KEYS[2], 'waiting')
 end
 local slot = {0, '0'}
 if KEYS[5] and not v[1] then
-  slot = reserve(KEYS[5], tonumber(ARGV[9]), 1, tonumber(ARGV[10]))
+  slot = reserve(KEYS[5], tonumber(ARGV[10]), 1, tonumber(ARGV[11]))
 end
 return answer('taken', '', slot)`)
 
