@@ -36,3 +36,6 @@ func ClaimUnsent(ctx context.Context, cfg Config, holder, group string, jobs map
 
 // LeaseKey is the key of group's lease under prefix, for tests.
 func LeaseKey(prefix, group string) string { return groupLeases{prefix: prefix}.key(group) }
+
+// WaitingKey is the key of group's waiting set under prefix, for tests.
+func WaitingKey(prefix, group string) string { return waitingJobs{prefix: prefix}.setKey(group) }

@@ -199,3 +199,47 @@ func TestMemberSendsTheCallItsMakerLeft(t *testing.T) {
 		t.Fatalf("attached after the jobs: %v", got)
 	}
 }
+
+// A sync job whose own call ESS did, but whose attempt failed after it,
+// sends that call again: it never joins a shared call, whose different token
+// would find its load balancer gone and end it not_attached.
+func TestRetriedJobNeverJoinsASharedCall(t *testing.T) {
+	t.Parallel()
+	p := startPipeline(t, pipelineOptions{})
+	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-r", LoadBalancerIds: []string{"lb-1", "lb-keep"}})
+	// The call does its work, then answers 503: the attempt fails.
+	p.emu.SetFaults(esstest.FaultPlan{esstest.ActionDetachLoadBalancers: {ErrorAfterWorkRate: 1}})
+	enq, err := tasks.Enqueue(context.Background(), p.client, tasks.DetachPayload{ScalingGroupId: "asg-r", LoadBalancerIds: []string{"lb-1"}, ClientToken: "tok-r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sharedtest.WaitFor(t, "the job's call done", 20*time.Second, func() (bool, string) {
+		n := p.emu.Stats().DetachesApplied
+		return n == 1, fmt.Sprintf("%d applied", n)
+	})
+	// Another job holds the group now; the job's next attempts find it leased.
+	rdb := p.redis.Client(t)
+	ctx := context.Background()
+	if err := rdb.Set(ctx, detach.LeaseKey(detach.DefaultKeyPrefix, "asg-r"), "detach:another", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	p.emu.SetFaults(nil)
+	before := p.obs.contendedCount()
+	sharedtest.WaitFor(t, "two attempts finding the group leased", 20*time.Second, func() (bool, string) {
+		n := p.obs.contendedCount() - before
+		return n >= 2, fmt.Sprintf("%d", n)
+	})
+	if _, err := rdb.ZScore(ctx, detach.WaitingKey(detach.DefaultKeyPrefix, "asg-r"), "tok-r").Result(); err == nil {
+		t.Fatal("the job joined the group's waiting set after its own call went out")
+	}
+	if err := rdb.Del(ctx, detach.LeaseKey(detach.DefaultKeyPrefix, "asg-r")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	info := p.wait(t, enq)[0]
+	if r := result(t, info); info.State != asynq.TaskStateCompleted || r.Outcome != tasks.OutcomeDetached || r.CallClientToken != "" {
+		t.Fatalf("state %s result %+v, want detached by its own call", info.State, r)
+	}
+	if s := p.emu.Stats(); s.DetachesApplied != 1 {
+		t.Fatalf("%d detaches applied, want 1", s.DetachesApplied)
+	}
+}

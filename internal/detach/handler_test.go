@@ -187,6 +187,12 @@ func (r *recorder) GroupLeaseContended() {
 	r.contended++
 }
 
+func (r *recorder) contendedCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.contended
+}
+
 func TestSyncDetach(t *testing.T) {
 	t.Parallel()
 	p := startPipeline(t, pipelineOptions{})
