@@ -265,21 +265,7 @@ func TestLogRecorder(t *testing.T) {
 func TestQuickRunAPI(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	srv.RequireReal(t) // the row's notes read INFO stats, which miniredis does not serve
-	var stdout, stderr bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 55*time.Second)
-	defer cancel()
-	code := run(ctx, []string{"--quick", "--only", "P6", "--redis-url", srv.URL(0)}, &stdout, &stderr)
-	out := stdout.String()
-	t.Logf("stdout:\n%s\nstderr:\n%s", out, stderr.String())
-	if code != exitPass && code != exitFail {
-		t.Fatalf("exit code %d, want %d or %d", code, exitPass, exitFail)
-	}
-	var rows []string
-	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "P6 ") {
-			rows = append(rows, line)
-		}
-	}
+	out, rows := quickRun(t, srv, "P6", 55*time.Second)
 	if len(rows) != 3 || !strings.Contains(rows[0], "submissions/s through the producer API") ||
 		!strings.Contains(rows[0], "(tasks.Enqueue direct)") || !strings.Contains(rows[0], "≥ 0.50") ||
 		!(strings.HasSuffix(rows[0], verdictPass) || strings.HasSuffix(rows[0], verdictFail)) {
@@ -299,22 +285,7 @@ func TestQuickRunAPI(t *testing.T) {
 // against their limits, then the two rows against one call per job. It
 // asserts no performance figure.
 func TestQuickRunSharedCalls(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
-	var stdout, stderr bytes.Buffer
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	code := run(ctx, []string{"--quick", "--only", "P7", "--redis-url", srv.URL(0)}, &stdout, &stderr)
-	out := stdout.String()
-	t.Logf("stdout:\n%s\nstderr:\n%s", out, stderr.String())
-	if code != exitPass && code != exitFail {
-		t.Fatalf("exit code %d, want %d or %d", code, exitPass, exitFail)
-	}
-	var rows []string
-	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "P7 ") {
-			rows = append(rows, line)
-		}
-	}
+	out, rows := quickRun(t, redistest.Start(t, redistest.Options{}), "P7", 90*time.Second)
 	if len(rows) != 5 {
 		t.Fatalf("P7 rows %q, want 5", rows)
 	}
@@ -330,4 +301,25 @@ func TestQuickRunSharedCalls(t *testing.T) {
 	if !strings.Contains(out, "6 async jobs of one load balancer each on one group") {
 		t.Error("no P7 note on the load")
 	}
+}
+
+// quickRun runs goal alone with --quick on srv within timeout, checks the
+// exit status, and returns the output and the goal's rows.
+func quickRun(t *testing.T, srv *redistest.Server, goal string, timeout time.Duration) (out string, rows []string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	code := run(ctx, []string{"--quick", "--only", goal, "--redis-url", srv.URL(0)}, &stdout, &stderr)
+	out = stdout.String()
+	t.Logf("stdout:\n%s\nstderr:\n%s", out, stderr.String())
+	if code != exitPass && code != exitFail {
+		t.Fatalf("exit code %d, want %d or %d", code, exitPass, exitFail)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, goal+" ") {
+			rows = append(rows, line)
+		}
+	}
+	return out, rows
 }
