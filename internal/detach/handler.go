@@ -102,7 +102,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		j.estimate = h.estimates.get(ctx, pipe, p.ScalingGroupId)
 	}
 	_, _ = pipe.Exec(ctx) // each command's own error is read below
-	ls, err := leaseStateResult(leaseCmd, p.ScalingGroupId)
+	ls, err := leaseStateResult(leaseCmd.result(ctx, h.cfg.Redis), p.ScalingGroupId)
 	if err != nil {
 		return h.fail(ctx, j, err)
 	}

@@ -628,3 +628,25 @@ func TestInFlightActivities(t *testing.T) {
 		t.Fatalf("%d activities in flight after the job ended, want 0", n)
 	}
 }
+
+// A job's scripts go by their SHA1; a Redis that lost them (SCRIPT FLUSH, as
+// after a restart) gets their text again, and the job runs as before.
+func TestScriptsSentAgainAfterFlush(t *testing.T) {
+	t.Parallel()
+	p := startPipeline(t, pipelineOptions{})
+	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-f", LoadBalancerIds: []string{"lb-1", "lb-2", "lb-keep"}})
+	for i, lb := range []string{"lb-1", "lb-2"} {
+		if i > 0 {
+			if err := p.redis.Client(t).ScriptFlush(context.Background()).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		info := p.run(t, tasks.DetachPayload{ScalingGroupId: "asg-f", LoadBalancerIds: []string{lb}})[0]
+		if r := result(t, info); info.State != asynq.TaskStateCompleted || r.Outcome != tasks.OutcomeDetached {
+			t.Fatalf("job of %s: state %s, result %+v", lb, info.State, r)
+		}
+		if p.leased(t, "asg-f") {
+			t.Fatalf("group still leased after the job of %s", lb)
+		}
+	}
+}

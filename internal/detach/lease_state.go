@@ -86,11 +86,10 @@ type leaseState struct {
 	slot []any
 }
 
-// acquireWithState queues on sc (a client or a pipeline) the job's first
-// step (leaseStateScript) for the job with task ID holder and ClientToken
-// token on groupID, with lim's slot when lim is set; leaseStateResult reads
-// the answer.
-func acquireWithState(ctx context.Context, sc redis.Scripter, l groupLeases, s activityRecords, w waitingJobs, lim *ratelimit.Limiter, groupID, holder, token string) *redis.Cmd {
+// acquireWithState queues on p the job's first step (leaseStateScript) for
+// the job with task ID holder and ClientToken token on groupID, with lim's
+// slot when lim is set; leaseStateResult reads the answer.
+func acquireWithState(ctx context.Context, p redis.Pipeliner, l groupLeases, s activityRecords, w waitingJobs, lim *ratelimit.Limiter, groupID, holder, token string) *pipedScript {
 	keys := []string{l.key(groupID), s.key(token), w.setKey(groupID), w.jobsKey(groupID)}
 	args := append([]any{holder, l.ttl.Milliseconds(), token}, stateFields...)
 	if lim != nil {
@@ -98,7 +97,7 @@ func acquireWithState(ctx context.Context, sc redis.Scripter, l groupLeases, s a
 		keys = append(keys, lim.Key())
 		args = append(args, interval, horizon)
 	}
-	return leaseStateScript.Eval(ctx, sc, keys, args...)
+	return queueScript(ctx, p, leaseStateScript, keys, args...)
 }
 
 // leaseStateResult reads an acquireWithState.

@@ -67,7 +67,7 @@ func (h *Handler) writeEnd(ctx context.Context, j *job, result []byte) error {
 		keys = append(keys, jobend.TaskKey(queue, j.taskID))
 	}
 	pipe := h.cfg.Redis.Pipeline()
-	ended := resultReleaseScript.Eval(ctx, pipe, keys, j.holder, h.waiting.cutoff(), jobend.ResultField, result)
+	ended := queueScript(ctx, pipe, resultReleaseScript, keys, j.holder, h.waiting.cutoff(), jobend.ResultField, result)
 	var after []redis.Cmder
 	if j.polling {
 		inFlight := j.token
@@ -80,7 +80,7 @@ func (h *Handler) writeEnd(ctx context.Context, j *job, result []byte) error {
 		}
 	}
 	_, _ = pipe.Exec(ctx) // each command's own error is read below
-	waiting, err := waitersResult(ended)
+	waiting, err := waitersResult(ended.result(ctx, h.cfg.Redis))
 	if err != nil {
 		return fmt.Errorf("write result: %w", err)
 	}
