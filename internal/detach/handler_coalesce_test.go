@@ -124,13 +124,14 @@ func TestSharedCallMixedBatch(t *testing.T) {
 		return n == 1, fmt.Sprintf("%d activities", n)
 	})
 	rest := p.enqueueOneEach(t, "asg-x", []string{"lb-1", "lb-9", "lb-2"}, true)
-	outcomes := map[string]string{}
+	outcomes, calls := map[string]string{}, map[string]string{}
 	for _, info := range p.wait(t, append(first, rest...)) {
 		r := result(t, info)
 		if info.State != asynq.TaskStateCompleted {
 			t.Fatalf("state %s result %+v", info.State, r)
 		}
 		outcomes[r.LoadBalancerIds[0]] = r.Outcome
+		calls[r.LoadBalancerIds[0]] = r.CallClientToken
 		switch r.Outcome {
 		case tasks.OutcomeDetached:
 			if !slices.Equal(r.DetachedIds, r.LoadBalancerIds) || len(r.NotAttachedIds) != 0 {
@@ -149,8 +150,12 @@ func TestSharedCallMixedBatch(t *testing.T) {
 	if got := p.attached(t, "asg-x"); !slices.Equal(got, []string{"lb-keep"}) {
 		t.Fatalf("attached after the jobs: %v", got)
 	}
-	if got := p.emu.Stats().Calls[esstest.ActionDetachLoadBalancers]["InvalidLoadBalancerId.NotFound"]; got == 0 {
-		t.Fatal("no call met the absent load balancer; the jobs did not share a call")
+	if calls["lb-9"] == "" || calls["lb-1"] != calls["lb-9"] || calls["lb-2"] != calls["lb-9"] {
+		t.Fatalf("calls by load balancer %v: want lb-1, lb-9 and lb-2 in one shared call", calls)
+	}
+	s := p.emu.Stats()
+	if s.Calls[esstest.ActionDetachLoadBalancers]["InvalidLoadBalancerId.NotFound"] != 1 || s.Calls[esstest.ActionDescribeScalingGroups]["OK"] != 1 {
+		t.Fatalf("stats %+v: want the shared call refused once and the group read once", s)
 	}
 }
 
