@@ -34,6 +34,15 @@ type groupCall struct {
 	Pending pendingCall `json:"Pending"`
 }
 
+// loadBalancers are the members' load balancers, in the call's order.
+func (gc groupCall) loadBalancers() []string {
+	var ids []string
+	for _, m := range gc.Members {
+		ids = append(ids, m.LoadBalancerIds...)
+	}
+	return ids
+}
+
 // callMember is one job of a groupCall.
 type callMember struct {
 	ClientToken     string   `json:"ClientToken"`
@@ -118,12 +127,10 @@ func newGroupCall(groupID string, batch []waitEntry, now time.Time) groupCall {
 		Async:          batch[0].Async,
 		ClaimedAt:      now,
 	}
-	var ids []string
 	for _, e := range batch {
 		gc.Members = append(gc.Members, callMember{ClientToken: e.ClientToken, LoadBalancerIds: e.LoadBalancerIds})
-		ids = append(ids, e.LoadBalancerIds...)
 	}
-	gc.Pending = pendingCall{LoadBalancerIds: ids, ClientToken: callToken(gc.Members)}
+	gc.Pending = pendingCall{LoadBalancerIds: gc.loadBalancers(), ClientToken: callToken(gc.Members)}
 	return gc
 }
 

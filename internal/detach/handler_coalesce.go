@@ -179,9 +179,9 @@ func (h *Handler) passOn(ctx context.Context, groupID, holder string, waiting []
 
 // makeCall sends the shared call gc and stores what it came to for its
 // members: the activity it started, or its end. A mixed batch is resolved
-// as for one job (see mixed): the group is read and the call of those still
-// attached is saved, then sent. On any other failure the marker is dropped,
-// so a member sends the call again.
+// as for one job (nextMixedCall): the group is read and the call of those
+// still attached is saved, then sent. On any other failure the marker is
+// dropped, so a member sends the call again.
 func (h *Handler) makeCall(ctx context.Context, gc groupCall, estimate time.Duration, log *slog.Logger) (*callAnswer, error) {
 	token := callToken(gc.Members)
 	ctx, cancel := context.WithTimeout(ctx, h.calls.markerTTL)
@@ -201,17 +201,19 @@ func (h *Handler) makeCall(ctx context.Context, gc groupCall, estimate time.Dura
 		case err == nil:
 			a = h.answered(gc, res, estimate)
 		case essclient.ClassOf(err) == essclient.ClassNotAttached:
-			next, end, err := h.mixedCall(ctx, gc, err)
+			var e *essclient.Error
+			errors.As(err, &e)
+			next, end, err := h.nextMixedCall(ctx, gc.RegionId, gc.ScalingGroupId, token, gc.loadBalancers(), gc.Pending, e)
 			if err != nil {
 				return nil, h.unanswered(ctx, token, err, log)
 			}
 			if end == nil {
-				if err := h.saveSharedCall(ctx, next); err != nil {
+				gc.Pending = next
+				if err := h.saveSharedCall(ctx, gc); err != nil {
 					return nil, h.unanswered(ctx, token, err, log)
 				}
-				log.Info("detaching the load balancers still attached", "attached", next.Pending.LoadBalancerIds,
-					"not_attached", next.Pending.NotAttachedIds, "round", next.Pending.Round)
-				gc = next
+				log.Info("detaching the load balancers still attached", "attached", next.LoadBalancerIds,
+					"not_attached", next.NotAttachedIds, "round", next.Round)
 				continue
 			}
 			a.Result = end
@@ -251,49 +253,6 @@ func (h *Handler) answered(gc groupCall, res essclient.DetachResult, estimate ti
 		DetachedIds:       c.LoadBalancerIds,
 		NotAttachedIds:    c.NotAttachedIds,
 	}}
-}
-
-// mixedCall handles InvalidLoadBalancerId.NotFound for a shared call: it
-// reads the group and returns the call of the load balancers still attached,
-// or the end when none is or the rounds ran out.
-func (h *Handler) mixedCall(ctx context.Context, gc groupCall, notFound error) (groupCall, *tasks.DetachResult, error) {
-	var e *essclient.Error
-	errors.As(notFound, &e)
-	c := gc.Pending
-	requestIDs := appendRequestID(c.RequestIds, e.RequestID)
-	all := func() []string { return slices.Concat(c.LoadBalancerIds, c.NotAttachedIds) }
-	switch {
-	case c.Round == 0 && len(c.LoadBalancerIds) == 1:
-		return gc, &tasks.DetachResult{Outcome: tasks.OutcomeNotAttached, ErrorCode: e.Code, ErrorMessage: e.Message,
-			RequestIds: requestIDs, NotAttachedIds: all()}, nil
-	case c.Round >= maxMixedRounds:
-		return gc, &tasks.DetachResult{Outcome: tasks.OutcomeFailed, ErrorCode: e.Code, RequestIds: requestIDs, NotAttachedIds: c.NotAttachedIds,
-			ErrorMessage: fmt.Sprintf("load balancers left the group while it was read %d times: %s", maxMixedRounds, e.Message)}, nil
-	}
-	out, err := h.cfg.ESS.DescribeScalingGroups(ctx, gc.RegionId, []string{gc.ScalingGroupId})
-	if err != nil {
-		return gc, nil, err
-	}
-	requestIDs = append(requestIDs, out.RequestID)
-	i := slices.IndexFunc(out.ScalingGroups, func(g essclient.ScalingGroup) bool { return g.ScalingGroupID == gc.ScalingGroupId })
-	if i < 0 {
-		return gc, &tasks.DetachResult{Outcome: tasks.OutcomeFailed, ErrorCode: codeGroupNotFound, RequestIds: requestIDs,
-			ErrorMessage: "scaling group " + gc.ScalingGroupId + " is not listed by DescribeScalingGroups"}, nil
-	}
-	attached, absent := partition(c.LoadBalancerIds, out.ScalingGroups[i].LoadBalancerIDs)
-	absent = append(absent, c.NotAttachedIds...)
-	if len(attached) == 0 {
-		return gc, &tasks.DetachResult{Outcome: tasks.OutcomeNotAttached, ErrorCode: e.Code, ErrorMessage: e.Message,
-			RequestIds: requestIDs, NotAttachedIds: absent}, nil
-	}
-	gc.Pending = pendingCall{
-		LoadBalancerIds: attached,
-		ClientToken:     attachedToken(callToken(gc.Members), attached),
-		Round:           c.Round + 1,
-		NotAttachedIds:  absent,
-		RequestIds:      requestIDs,
-	}
-	return gc, nil, nil
 }
 
 // unanswered drops the marker of a call that got no answer to store, so a

@@ -38,62 +38,70 @@ type pendingCall struct {
 // call when any one of its load balancers is not attached, so a call of
 // several says nothing about each of them until the group is read.
 func (h *Handler) notAttached(ctx context.Context, j *job, e *essclient.Error) error {
-	c := j.sent
-	requestIDs := append(slices.Clone(c.RequestIds), e.RequestID)
-	switch {
-	case c.Round == 0 && len(c.LoadBalancerIds) == 1:
-		return h.noneAttached(ctx, j, e, requestIDs)
-	case c.Round >= maxMixedRounds:
-		res := tasks.DetachResult{Outcome: tasks.OutcomeFailed, ErrorCode: e.Code, RequestIds: requestIDs, NotAttachedIds: c.NotAttachedIds,
-			ErrorMessage: fmt.Sprintf("load balancers left the group while it was read %d times: %s", maxMixedRounds, e.Message)}
-		return h.finish(ctx, j, res, e)
-	}
-	return h.mixed(ctx, j, c.Round+1, e, requestIDs)
-}
-
-// mixed reads the job's group and sends the call of those of its load
-// balancers still attached.
-func (h *Handler) mixed(ctx context.Context, j *job, round int, notFound *essclient.Error, requestIDs []string) error {
 	p := j.payload
-	out, err := h.cfg.ESS.DescribeScalingGroups(ctx, p.RegionId, []string{p.ScalingGroupId})
-	if err != nil {
+	c, end, err := h.nextMixedCall(ctx, p.RegionId, p.ScalingGroupId, j.token, p.LoadBalancerIds, j.sent, e)
+	switch {
+	case err != nil:
 		return h.essFailed(ctx, j, err)
-	}
-	requestIDs = append(requestIDs, out.RequestID)
-	i := slices.IndexFunc(out.ScalingGroups, func(g essclient.ScalingGroup) bool { return g.ScalingGroupID == p.ScalingGroupId })
-	if i < 0 {
-		res := tasks.DetachResult{Outcome: tasks.OutcomeFailed, ErrorCode: codeGroupNotFound, RequestIds: requestIDs,
-			ErrorMessage: "scaling group " + p.ScalingGroupId + " is not listed by DescribeScalingGroups"}
-		return h.finish(ctx, j, res, fmt.Errorf("%s: %s", res.ErrorCode, res.ErrorMessage))
-	}
-	attached, absent := partition(p.LoadBalancerIds, out.ScalingGroups[i].LoadBalancerIDs)
-	if len(attached) == 0 {
-		return h.noneAttached(ctx, j, notFound, requestIDs)
-	}
-	c := pendingCall{
-		LoadBalancerIds: attached,
-		ClientToken:     attachedToken(j.token, attached),
-		Round:           round,
-		NotAttachedIds:  absent,
-		RequestIds:      requestIDs,
+	case end != nil && end.Outcome == tasks.OutcomeNotAttached:
+		// The desired state holds (archived under StrictNotAttached).
+		if h.cfg.StrictNotAttached {
+			return h.finish(ctx, j, *end, e)
+		}
+		return h.finish(ctx, j, *end, nil)
+	case end != nil && end.ErrorCode == codeGroupNotFound:
+		return h.finish(ctx, j, *end, fmt.Errorf("%s: %s", end.ErrorCode, end.ErrorMessage))
+	case end != nil:
+		return h.finish(ctx, j, *end, e)
 	}
 	if err := h.saveCall(ctx, j.token, c); err != nil {
 		// Nothing was sent: the next attempt starts over from the job's own call.
 		return h.fail(ctx, j, err)
 	}
-	j.log.Info("detaching the load balancers still attached", "attached", attached, "not_attached", absent, "round", round)
+	j.log.Info("detaching the load balancers still attached", "attached", c.LoadBalancerIds, "not_attached", c.NotAttachedIds, "round", c.Round)
 	return h.send(ctx, j, c)
 }
 
-// noneAttached ends a job none of whose load balancers is attached: the
-// desired state holds (archived under StrictNotAttached).
-func (h *Handler) noneAttached(ctx context.Context, j *job, e *essclient.Error, requestIDs []string) error {
-	res := tasks.DetachResult{Outcome: tasks.OutcomeNotAttached, ErrorCode: e.Code, ErrorMessage: e.Message,
-		RequestIds: requestIDs, NotAttachedIds: j.payload.LoadBalancerIds}
-	if h.cfg.StrictNotAttached {
-		return h.finish(ctx, j, res, e)
+// nextMixedCall is what follows a call c, of some of the load balancers all
+// (a job's, or a shared call's members'), that met notFound in group groupID:
+// the call of those still attached, read from the group, under a token
+// derived from base (see attachedToken); or the end of the batch, when a call
+// of one load balancer found it absent, the rounds ran out, the group is not
+// listed or none is attached. A failed group read is err.
+func (h *Handler) nextMixedCall(ctx context.Context, region, groupID, base string, all []string, c pendingCall, notFound *essclient.Error) (pendingCall, *tasks.DetachResult, error) {
+	requestIDs := appendRequestID(c.RequestIds, notFound.RequestID)
+	noneAttached := func() *tasks.DetachResult {
+		return &tasks.DetachResult{Outcome: tasks.OutcomeNotAttached, ErrorCode: notFound.Code, ErrorMessage: notFound.Message,
+			RequestIds: requestIDs, NotAttachedIds: all}
 	}
-	return h.finish(ctx, j, res, nil)
+	switch {
+	case c.Round == 0 && len(c.LoadBalancerIds) == 1:
+		return c, noneAttached(), nil
+	case c.Round >= maxMixedRounds:
+		return c, &tasks.DetachResult{Outcome: tasks.OutcomeFailed, ErrorCode: notFound.Code, RequestIds: requestIDs, NotAttachedIds: c.NotAttachedIds,
+			ErrorMessage: fmt.Sprintf("load balancers left the group while it was read %d times: %s", maxMixedRounds, notFound.Message)}, nil
+	}
+	out, err := h.cfg.ESS.DescribeScalingGroups(ctx, region, []string{groupID})
+	if err != nil {
+		return c, nil, err
+	}
+	requestIDs = append(requestIDs, out.RequestID)
+	i := slices.IndexFunc(out.ScalingGroups, func(g essclient.ScalingGroup) bool { return g.ScalingGroupID == groupID })
+	if i < 0 {
+		return c, &tasks.DetachResult{Outcome: tasks.OutcomeFailed, ErrorCode: codeGroupNotFound, RequestIds: requestIDs,
+			ErrorMessage: "scaling group " + groupID + " is not listed by DescribeScalingGroups"}, nil
+	}
+	attached, absent := partition(all, out.ScalingGroups[i].LoadBalancerIDs)
+	if len(attached) == 0 {
+		return c, noneAttached(), nil
+	}
+	return pendingCall{
+		LoadBalancerIds: attached,
+		ClientToken:     attachedToken(base, attached),
+		Round:           c.Round + 1,
+		NotAttachedIds:  absent,
+		RequestIds:      requestIDs,
+	}, nil, nil
 }
 
 // codeGroupNotFound is ESS's code for a group it does not know.
