@@ -92,8 +92,9 @@ func measureShared(ctx context.Context, env *benchEnv, emu *emulator, name strin
 	if _, err := w.log.waitDone(ctx, len(ids), time.Duration(n+2)*3*sharedRound); err != nil {
 		return f, err
 	}
+	done := w.log.doneJobs()
 	for _, id := range ids {
-		d := w.log.doneJobs()[id]
+		d := done[id]
 		if d.outcome != tasks.OutcomeDetached {
 			return f, fmt.Errorf("job %s: outcome %q, want detached", id, d.outcome)
 		}
