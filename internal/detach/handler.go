@@ -13,6 +13,7 @@ import (
 
 	"essworker/essclient"
 	"essworker/internal/jobend"
+	"essworker/internal/redisbatch"
 	"essworker/tasks"
 )
 
@@ -27,6 +28,9 @@ type Handler struct {
 	batcher   *activityBatcher
 	waiting   waitingJobs
 	calls     groupCalls
+	// trips carries the first and last round trips of concurrent jobs
+	// together.
+	trips *redisbatch.Batcher
 }
 
 // NewHandler checks cfg and returns a handler.
@@ -48,6 +52,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		// when its queue is backlogged: a few poll intervals say it is gone.
 		waiting: waitingJobs{prefix: cfg.KeyPrefix, staleAfter: 3*cfg.PollInterval + 2*cfg.BusyDelay},
 		calls:   groupCalls{prefix: cfg.KeyPrefix, ttl: keep, markerTTL: cfg.CallTimeout},
+		trips:   redisbatch.New(cfg.Redis, 0),
 	}, nil
 }
 
@@ -95,13 +100,18 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 
 	// The lease with the job's state and its call's rate-limit slot (one
 	// script) and, for an async job, its group's activity length, in one
-	// round trip.
-	pipe := h.cfg.Redis.Pipeline()
-	leaseCmd := acquireWithState(ctx, pipe, h.leases, h.records, h.waiting, h.cfg.RateLimit, p.ScalingGroupId, taskID, j.token)
-	if p.Async {
-		j.estimate = h.estimates.get(ctx, pipe, p.ScalingGroupId)
+	// round trip shared with other jobs'. That round trip runs whatever
+	// ctx does, so an attempt already cut short takes no lease.
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	_, _ = pipe.Exec(ctx) // each command's own error is read below
+	var leaseCmd *pipedScript
+	h.trips.Do(func(pipe redis.Pipeliner) {
+		leaseCmd = acquireWithState(ctx, pipe, h.leases, h.records, h.waiting, h.cfg.RateLimit, p.ScalingGroupId, taskID, j.token)
+		if p.Async {
+			j.estimate = h.estimates.get(ctx, pipe, p.ScalingGroupId)
+		}
+	})
 	ls, err := leaseStateResult(leaseCmd.result(ctx, h.cfg.Redis), p.ScalingGroupId)
 	if err != nil {
 		return h.fail(ctx, j, err)

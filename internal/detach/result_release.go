@@ -40,9 +40,9 @@ if KEYS[4] then
 end
 return {}`)
 
-// writeEnd writes a job's final result and, in the same round trip, ends its
-// turn on its group, takes its activity off the in-flight set and folds in
-// the activity length it learned. When jobs wait for the group, the job
+// writeEnd writes a job's final result and, in the same round trip (shared
+// with other jobs'), ends its turn on its group, takes its activity off the
+// in-flight set and folds in the activity length it learned. When jobs wait for the group, the job
 // first hands it on to them (passOn), which sends their call, and then
 // writes its result: the result always comes right before asynq marks the
 // task done, so a failover is unlikely to keep one and lose the other. If the
@@ -66,20 +66,21 @@ func (h *Handler) writeEnd(ctx context.Context, j *job, result []byte) error {
 	if queue, ok := asynq.GetQueueName(ctx); ok {
 		keys = append(keys, jobend.TaskKey(queue, j.taskID))
 	}
-	pipe := h.cfg.Redis.Pipeline()
-	ended := queueScript(ctx, pipe, resultReleaseScript, keys, j.holder, h.waiting.cutoff(), jobend.ResultField, result)
+	var ended *pipedScript
 	var after []redis.Cmder
-	if j.polling {
-		inFlight := j.token
-		if j.shared != nil {
-			inFlight = j.holder
+	h.trips.Do(func(pipe redis.Pipeliner) {
+		ended = queueScript(ctx, pipe, resultReleaseScript, keys, j.holder, h.waiting.cutoff(), jobend.ResultField, result)
+		if j.polling {
+			inFlight := j.token
+			if j.shared != nil {
+				inFlight = j.holder
+			}
+			after = append(after, h.records.finish(ctx, pipe, inFlight))
+			if j.sample > 0 {
+				after = append(after, h.estimates.observe(ctx, pipe, p.ScalingGroupId, j.sample))
+			}
 		}
-		after = append(after, h.records.finish(ctx, pipe, inFlight))
-		if j.sample > 0 {
-			after = append(after, h.estimates.observe(ctx, pipe, p.ScalingGroupId, j.sample))
-		}
-	}
-	_, _ = pipe.Exec(ctx) // each command's own error is read below
+	})
 	waiting, err := waitersResult(ended.result(ctx, h.cfg.Redis))
 	if err != nil {
 		return fmt.Errorf("write result: %w", err)
