@@ -115,7 +115,7 @@ type report struct {
 
 func (r report) write(w io.Writer) error {
 	m := r.machine
-	fmt.Fprintf(w, "essworker performance benchmark (issue #6), %s run, %s\n", r.mode, m.date)
+	fmt.Fprintf(w, "essworker performance benchmark, %s run, %s\n", r.mode, m.date)
 	fmt.Fprintf(w, "machine: nproc %d, GOMAXPROCS %d, %s, CPU %s, redis %s\n\n", m.nproc, m.gomaxprocs, m.goVersion, m.cpu, m.redis)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "GOAL\tFIGURE\tMEASURED\tBASELINE / LIMIT\tRATIO\tTARGET\tVERDICT")
