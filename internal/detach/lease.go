@@ -35,7 +35,8 @@ return 0`)
 
 func (l groupLeases) key(groupID string) string { return l.prefix + "lease:" + groupID }
 
-// release queues on sc the freeing of the lease, if holder still has it.
-func (l groupLeases) release(ctx context.Context, sc redis.Scripter, groupID, holder string) *redis.Cmd {
-	return releaseScript.Eval(ctx, sc, []string{l.key(groupID)}, holder)
+// release frees the lease on rdb, if holder still has it. The script goes
+// by its SHA1, its text only when Redis does not know it.
+func (l groupLeases) release(ctx context.Context, rdb redis.Scripter, groupID, holder string) *redis.Cmd {
+	return releaseScript.Run(ctx, rdb, []string{l.key(groupID)}, holder)
 }

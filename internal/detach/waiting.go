@@ -117,10 +117,11 @@ end
 var handOffScript = redis.NewScript(handOffFunc + `
 return handOff(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2])`)
 
-// handOff queues on sc (a client or a pipeline) the end of holder's turn on
-// groupID; waitersResult reads the answer.
-func (w waitingJobs) handOff(ctx context.Context, sc redis.Scripter, lease groupLeases, groupID, holder string) *redis.Cmd {
-	return handOffScript.Eval(ctx, sc, []string{lease.key(groupID), w.setKey(groupID), w.jobsKey(groupID)}, holder, w.cutoff())
+// handOff ends holder's turn on groupID, on rdb (a client: the script goes
+// by its SHA1, its text only when Redis does not know it); waitersResult
+// reads the answer.
+func (w waitingJobs) handOff(ctx context.Context, rdb redis.Scripter, lease groupLeases, groupID, holder string) *redis.Cmd {
+	return handOffScript.Run(ctx, rdb, []string{lease.key(groupID), w.setKey(groupID), w.jobsKey(groupID)}, holder, w.cutoff())
 }
 
 // cutoff is the oldest last-seen time of a waiting job still fresh, Unix ms.
