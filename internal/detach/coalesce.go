@@ -47,6 +47,9 @@ func (gc groupCall) loadBalancers() []string {
 type callMember struct {
 	ClientToken     string   `json:"ClientToken"`
 	LoadBalancerIds []string `json:"LoadBalancerIds"`
+	// taskKey is the member's asynq task hash, checked by the claim; "" when
+	// its waiting entry names none. Not stored: only the claim reads it.
+	taskKey string
 }
 
 // callAnswer is what a groupCall came to, for its members to finish from:
@@ -128,7 +131,7 @@ func newGroupCall(groupID string, batch []waitEntry, now time.Time) groupCall {
 		ClaimedAt:      now,
 	}
 	for _, e := range batch {
-		gc.Members = append(gc.Members, callMember{ClientToken: e.ClientToken, LoadBalancerIds: e.LoadBalancerIds})
+		gc.Members = append(gc.Members, callMember{ClientToken: e.ClientToken, LoadBalancerIds: e.LoadBalancerIds, taskKey: e.taskKey()})
 	}
 	gc.Pending = pendingCall{LoadBalancerIds: gc.loadBalancers(), ClientToken: callToken(gc.Members)}
 	return gc
@@ -138,8 +141,8 @@ func newGroupCall(groupID string, batch []waitEntry, now time.Time) groupCall {
 var errNotClaimed = errors.New("claim lost a race")
 
 // claim makes gc the group's call, handed off by holder: see claimScript.
-// It returns errNotClaimed when a member stopped waiting, and false when
-// holder no longer holds the group.
+// It returns errNotClaimed when a member stopped waiting or its task is
+// gone, and false when holder no longer holds the group.
 func (h *Handler) claim(ctx context.Context, holder string, gc groupCall) (bool, error) {
 	b, err := json.Marshal(gc)
 	if err != nil {
@@ -153,6 +156,14 @@ func (h *Handler) claim(ctx context.Context, holder string, gc groupCall) (bool,
 	for _, m := range gc.Members {
 		keys = append(keys, h.records.key(m.ClientToken))
 		argv = append(argv, m.ClientToken)
+	}
+	for _, m := range gc.Members {
+		index := 0
+		if m.taskKey != "" {
+			keys = append(keys, m.taskKey)
+			index = len(keys)
+		}
+		argv = append(argv, index)
 	}
 	pipe := h.cfg.Redis.Pipeline()
 	claimed := claimScript.Eval(ctx, pipe, keys, argv...)

@@ -37,7 +37,8 @@ func (h *Handler) wait(ctx context.Context, j *job, holder string, st jobState) 
 	retried, _ := asynq.GetRetryCount(ctx)
 	if !h.cfg.DisableCoalescing && st.rec == nil && st.call == nil && !st.sent && retried == 0 {
 		e := waitEntry{ClientToken: j.token, RegionId: h.region(p), ForceDetach: p.ForceDetach, Async: p.Async,
-			LoadBalancerIds: p.LoadBalancerIds, Since: time.Now().UnixMilli()}
+			LoadBalancerIds: p.LoadBalancerIds, Since: time.Now().UnixMilli(), TaskID: j.taskID}
+		e.Queue, _ = asynq.GetQueueName(ctx)
 		call, err := h.waiting.register(ctx, h.cfg.Redis, h.records.key(j.token), p.ScalingGroupId, e, h.calls.ttl)
 		if err != nil {
 			return h.fail(ctx, j, err)

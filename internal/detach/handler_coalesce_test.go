@@ -2,6 +2,7 @@ package detach_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -246,5 +247,69 @@ func TestRetriedJobNeverJoinsASharedCall(t *testing.T) {
 	}
 	if s := p.emu.Stats(); s.DetachesApplied != 1 {
 		t.Fatalf("%d detaches applied, want 1", s.DetachesApplied)
+	}
+}
+
+// A job deleted or archived while it waits for its group is left out of the
+// next shared call, though its waiting entry is still fresh: its load
+// balancers stay attached.
+func TestDeletedOrArchivedWaiterNotDetached(t *testing.T) {
+	t.Parallel()
+	// A long poll interval keeps waiting entries fresh for 15 s (3 poll
+	// intervals + 2 busy delays), past the hand-off, about 3 s in: the
+	// holder's activity lasts 2 s, and a group's first activity is looked
+	// at after 1 s, then 2 s later.
+	p := startPipeline(t, pipelineOptions{
+		handler:  detach.Config{PollInterval: 5 * time.Second},
+		emulator: esstest.Config{ActivityDuration: 2 * time.Second},
+	})
+	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-g", LoadBalancerIds: []string{"lb-0", "lb-1", "lb-2", "lb-3", "lb-keep"}})
+	first := p.enqueueOneEach(t, "asg-g", []string{"lb-0"}, true)
+	sharedtest.WaitFor(t, "the first activity", 20*time.Second, func() (bool, string) {
+		n := p.emu.Stats().ActivitiesCreated
+		return n == 1, fmt.Sprintf("%d activities", n)
+	})
+	rest := p.enqueueOneEach(t, "asg-g", []string{"lb-1", "lb-2", "lb-3"}, true)
+	rdb := p.redis.Client(t)
+	ctx := context.Background()
+	sharedtest.WaitFor(t, "three jobs waiting for the group", 20*time.Second, func() (bool, string) {
+		n, err := rdb.ZCard(ctx, detach.WaitingKey(detach.DefaultKeyPrefix, "asg-g")).Result()
+		return err == nil && n == 3, fmt.Sprintf("%d waiting, %v", n, err)
+	})
+	// A waiting job is active for a moment at each look: try until asynq takes it.
+	deleted, archived := rest[1], rest[2]
+	sharedtest.WaitFor(t, "the lb-2 job deleted and the lb-3 job archived", 10*time.Second, func() (bool, string) {
+		errDel := p.insp.DeleteTask(deleted.Queue, deleted.TaskID)
+		if errDel != nil && !errors.Is(errDel, asynq.ErrTaskNotFound) {
+			return false, "delete: " + errDel.Error()
+		}
+		info, err := p.insp.GetTaskInfo(archived.Queue, archived.TaskID)
+		if err == nil && info.State != asynq.TaskStateArchived {
+			err = p.insp.ArchiveTask(archived.Queue, archived.TaskID)
+		}
+		gone := errDel == nil || errors.Is(errDel, asynq.ErrTaskNotFound)
+		return gone && err == nil, fmt.Sprintf("delete: %v, archive: %v", errDel, err)
+	})
+	if _, err := p.insp.GetTaskInfo(deleted.Queue, deleted.TaskID); !errors.Is(err, asynq.ErrTaskNotFound) {
+		t.Fatalf("deleted job: %v, want not found", err)
+	}
+
+	for _, info := range p.wait(t, append(first, rest[0])) {
+		if r := result(t, info); info.State != asynq.TaskStateCompleted || r.Outcome != tasks.OutcomeDetached {
+			t.Fatalf("state %s result %+v", info.State, r)
+		}
+	}
+	if got := p.attached(t, "asg-g"); !slices.Equal(got, []string{"lb-2", "lb-3", "lb-keep"}) {
+		t.Fatalf("attached after the jobs: %v, want the deleted and the archived jobs' load balancers kept", got)
+	}
+	sharedtest.WaitFor(t, "the group's waiting set emptied", 20*time.Second, func() (bool, string) {
+		n, err := rdb.ZCard(ctx, detach.WaitingKey(detach.DefaultKeyPrefix, "asg-g")).Result()
+		return err == nil && n == 0, fmt.Sprintf("%d waiting, %v", n, err)
+	})
+	if info, err := p.insp.GetTaskInfo(archived.Queue, archived.TaskID); err != nil || info.State != asynq.TaskStateArchived {
+		t.Fatalf("archived job: %+v, %v", info, err)
+	}
+	if got := p.emu.Stats().Calls[esstest.ActionDetachLoadBalancers]; got["OK"] != 2 || len(got) != 1 {
+		t.Fatalf("DetachLoadBalancers answers %v, want 2 OK: lb-0's and lb-1's", got)
 	}
 }

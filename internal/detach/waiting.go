@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"essworker/internal/jobend"
 )
 
 // waitingJobs is, per scaling group, the set of jobs that found the group
@@ -34,6 +36,20 @@ type waitEntry struct {
 	LoadBalancerIds []string `json:"l"`
 	// Since is when the job first registered, Unix ms: batches are taken oldest first.
 	Since int64 `json:"s"`
+	// Queue and TaskID name the job's asynq task, when it runs in an asynq
+	// server: a claim takes the job only while that task exists and is
+	// neither archived nor completed, so that a job deleted or archived while
+	// it waits has none of its load balancers detached.
+	Queue  string `json:"q,omitempty"`
+	TaskID string `json:"i,omitempty"`
+}
+
+// taskKey is the key of e's asynq task hash, "" when e names none.
+func (e waitEntry) taskKey() string {
+	if e.Queue == "" || e.TaskID == "" {
+		return ""
+	}
+	return jobend.TaskKey(e.Queue, e.TaskID)
 }
 
 // registerScript adds a job to its group's waiting set, unless a claim
@@ -155,14 +171,18 @@ func waitersResult(cmd *redis.Cmd) ([]waitEntry, error) {
 // claimScript makes the next batch of waiting jobs one call: while the
 // caller still holds the group, each member leaves the waiting set and its
 // hash names the call; the call is stored; a "calling" marker says its maker
-// is sending it; and the lease passes to the call's token.
+// is sending it; and the lease passes to the call's token. A member whose
+// asynq task is gone (deleted), archived or completed leaves the waiting set
+// instead, and nothing else changes.
 //
 // KEYS[1] -> <prefix>lease:<group>
 // KEYS[2] -> <prefix>waiting:<group>
 // KEYS[3] -> <prefix>waiting-jobs:<group>
 // KEYS[4] -> <prefix>call:<call token>, hash: "call" -> groupCall JSON
 // KEYS[5] -> <prefix>calling:<call token>, the marker
-// KEYS[6..] -> <prefix>activity:<member token>, each member's hash
+// KEYS[6..5+n] -> <prefix>activity:<member token>, each of the n members' hashes
+// KEYS[6+n..] -> asynq:{<queue>}:t:<task ID> (jobend.TaskKey), the asynq task
+// hash of each member that names its task
 // --
 // ARGV[1] -> the holder handing off
 // ARGV[2] -> the call token
@@ -171,22 +191,37 @@ func waitersResult(cmd *redis.Cmd) ([]waitEntry, error) {
 // ARGV[5] -> the oldest last-seen time still fresh, Unix ms
 // ARGV[6] -> the marker's time to live, ms
 // ARGV[7] -> the time to live of the call and of the members' hashes, ms
-// ARGV[8..] -> the members' ClientTokens, in the order of KEYS[6..]
+// ARGV[8..7+n] -> the members' ClientTokens, in the order of KEYS[6..5+n]
+// ARGV[8+n..7+2n] -> for each member, the index in KEYS of its task hash, 0
+// when it names none
 //
 // Output:
 // Returns 1 when the call is claimed
 // Returns 0 when the holder no longer holds the lease (nothing changed)
-// Returns -1 when a member no longer waits (nothing changed)
+// Returns -1 when a member no longer waits (nothing changed), or its task is
+// gone, archived or completed (that member left the waiting set)
 var claimScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-for i = 8, #ARGV do
-  local seen = redis.call('ZSCORE', KEYS[2], ARGV[i])
+local n = (#ARGV - 7) / 2
+for i = 1, n do
+  local token = ARGV[7 + i]
+  local seen = redis.call('ZSCORE', KEYS[2], token)
   if not seen or tonumber(seen) < tonumber(ARGV[5]) then return -1 end
+  local task = tonumber(ARGV[7 + n + i])
+  if task > 0 then
+    local state = redis.call('HGET', KEYS[task], 'state')
+    if not state or state == 'archived' or state == 'completed' then
+      redis.call('ZREM', KEYS[2], token)
+      redis.call('HDEL', KEYS[3], token)
+      redis.call('HDEL', KEYS[5 + i], 'waiting')
+      return -1
+    end
+  end
 end
-for i = 8, #ARGV do
-  local job = KEYS[i - 2]
-  redis.call('ZREM', KEYS[2], ARGV[i])
-  redis.call('HDEL', KEYS[3], ARGV[i])
+for i = 1, n do
+  local token, job = ARGV[7 + i], KEYS[5 + i]
+  redis.call('ZREM', KEYS[2], token)
+  redis.call('HDEL', KEYS[3], token)
   redis.call('HSET', job, 'joined', ARGV[2])
   redis.call('HDEL', job, 'waiting')
   redis.call('PEXPIRE', job, ARGV[7])
