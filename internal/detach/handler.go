@@ -52,7 +52,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 		// when its queue is backlogged: a few poll intervals say it is gone.
 		waiting: waitingJobs{prefix: cfg.KeyPrefix, staleAfter: 3*cfg.PollInterval + 2*cfg.BusyDelay},
 		calls:   groupCalls{prefix: cfg.KeyPrefix, ttl: keep, markerTTL: cfg.CallTimeout},
-		trips:   redisbatch.New(cfg.Redis, 0),
+		trips:   redisbatch.New(cfg.Redis),
 	}, nil
 }
 

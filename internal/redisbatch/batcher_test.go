@@ -49,11 +49,14 @@ func (p *pipelines) seen() []int {
 	return append([]int(nil), p.sizes...)
 }
 
-// queuedCallers is how many callers wait for a round trip.
-func (b *Batcher) queuedCallers() int {
+// queuedCommands is how many commands wait for the next round trip.
+func (b *Batcher) queuedCommands() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return len(b.queued)
+	if b.pending == nil {
+		return 0
+	}
+	return b.pending.pipe.Len()
 }
 
 func newClient(t *testing.T, p *pipelines) *redis.Client {
@@ -64,12 +67,12 @@ func newClient(t *testing.T, p *pipelines) *redis.Client {
 }
 
 // TestCallersQueuedDuringARoundTripShareTheNext holds the first round trip
-// while ten callers arrive: the next round trips carry them all, at most the
-// maximum each, and every caller reads its own answers.
+// while ten callers arrive: the next round trip carries them all, and every
+// caller reads its own answers.
 func TestCallersQueuedDuringARoundTripShareTheNext(t *testing.T) {
 	p := &pipelines{hold: make(chan struct{}), holding: make(chan struct{})}
 	rdb := newClient(t, p)
-	b := New(rdb, 4)
+	b := New(rdb)
 	ctx := context.Background()
 
 	firstDone := make(chan *redis.StringCmd)
@@ -97,8 +100,8 @@ func TestCallersQueuedDuringARoundTripShareTheNext(t *testing.T) {
 		})
 	}
 	sharedtest.WaitFor(t, "ten callers queued behind the held round trip", 10*time.Second, func() (bool, string) {
-		q := b.queuedCallers()
-		return q == n, fmt.Sprintf("%d queued", q)
+		q := b.queuedCommands()
+		return q == 2*n, fmt.Sprintf("%d commands queued", q)
 	})
 	close(p.hold)
 	wg.Wait()
@@ -111,12 +114,12 @@ func TestCallersQueuedDuringARoundTripShareTheNext(t *testing.T) {
 			t.Errorf("caller %d read %d, %v; want %d", i, a.Val(), a.Err(), i+101)
 		}
 	}
-	// Two commands per caller: the held one alone, then 4, 4 and 2 callers.
-	if got, want := fmt.Sprint(p.seen()), "[2 8 8 4]"; got != want {
+	// Two commands per caller: the held one alone, then the ten together.
+	if got, want := fmt.Sprint(p.seen()), "[2 20]"; got != want {
 		t.Errorf("pipeline sizes %s, want %s", got, want)
 	}
-	if b.queuedCallers() != 0 || b.running {
-		t.Errorf("batcher left %d queued, running %v", b.queuedCallers(), b.running)
+	if b.queuedCommands() != 0 || b.running {
+		t.Errorf("batcher left %d commands queued, running %v", b.queuedCommands(), b.running)
 	}
 }
 
@@ -125,7 +128,7 @@ func TestCallersQueuedDuringARoundTripShareTheNext(t *testing.T) {
 func TestCallerAloneGoesAtOnce(t *testing.T) {
 	p := &pipelines{}
 	rdb := newClient(t, p)
-	b := New(rdb, 0)
+	b := New(rdb)
 	ctx := context.Background()
 	var bad, good *redis.StatusCmd
 	var read *redis.IntCmd
@@ -146,11 +149,11 @@ func TestCallerAloneGoesAtOnce(t *testing.T) {
 }
 
 // TestManyCallersAllAnswered runs callers from many goroutines at once: each
-// reads its own answers, and no round trip carries more than the maximum.
+// reads its own answers, and every command goes in exactly one round trip.
 func TestManyCallersAllAnswered(t *testing.T) {
 	p := &pipelines{}
 	rdb := newClient(t, p)
-	b := New(rdb, 16)
+	b := New(rdb)
 	ctx := context.Background()
 	const goroutines, each = 32, 50
 	var wg sync.WaitGroup
@@ -174,12 +177,39 @@ func TestManyCallersAllAnswered(t *testing.T) {
 	}
 	total := 0
 	for _, s := range p.seen() {
-		if s > 16 {
-			t.Errorf("a round trip carried %d callers, over the maximum 16", s)
-		}
 		total += s
 	}
 	if total != goroutines*each {
 		t.Errorf("round trips carried %d commands, want %d", total, goroutines*each)
+	}
+}
+
+// TestPanickingQueueLeavesBatcherUsable checks a queue function that panics
+// does so in its caller, and the next callers' round trips still run.
+func TestPanickingQueueLeavesBatcherUsable(t *testing.T) {
+	rdb := newClient(t, &pipelines{})
+	b := New(rdb)
+	ctx := context.Background()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the queue function's panic did not reach its caller")
+			}
+		}()
+		b.Do(func(redis.Pipeliner) { panic("queue") })
+	}()
+	done := make(chan *redis.StatusCmd)
+	go func() {
+		var set *redis.StatusCmd
+		b.Do(func(pipe redis.Pipeliner) { set = pipe.Set(ctx, "after", "1", 0) })
+		done <- set
+	}()
+	select {
+	case set := <-done:
+		if set.Err() != nil || set.Val() != "OK" {
+			t.Errorf("SET after the panic: %q, %v", set.Val(), set.Err())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a caller after the panic waited 10 s: the Batcher is stuck")
 	}
 }
