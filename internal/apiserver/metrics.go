@@ -3,6 +3,7 @@ package apiserver
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -79,8 +80,31 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
+// routeSeries holds the series of one route, looked up once rather than by
+// WithLabelValues, which hashes the labels, on every request.
+type routeSeries struct {
+	duration func() prometheus.Observer // made at the route's first request
+	requests *prometheus.CounterVec     // curried with the route
+	byCode   sync.Map                   // HTTP status code (int) -> prometheus.Counter
+}
+
+// counter is the requests counter of code; its series exists from its first
+// request on.
+func (s *routeSeries) counter(code int) prometheus.Counter {
+	if c, ok := s.byCode.Load(code); ok {
+		return c.(prometheus.Counter)
+	}
+	c := s.requests.WithLabelValues(strconv.Itoa(code))
+	s.byCode.Store(code, c)
+	return c
+}
+
 // instrument counts and times the requests h answers under route.
 func (m *apiMetrics) instrument(route string, h http.Handler) http.Handler {
+	series := &routeSeries{
+		duration: sync.OnceValue(func() prometheus.Observer { return m.duration.WithLabelValues(route) }),
+		requests: m.requests.MustCurryWith(prometheus.Labels{"route": route}),
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		began := time.Now()
 		m.inflight.Inc()
@@ -90,7 +114,7 @@ func (m *apiMetrics) instrument(route string, h http.Handler) http.Handler {
 		if rec.code == 0 {
 			rec.code = http.StatusOK
 		}
-		m.requests.WithLabelValues(route, strconv.Itoa(rec.code)).Inc()
-		m.duration.WithLabelValues(route).Observe(time.Since(began).Seconds())
+		series.counter(rec.code).Inc()
+		series.duration().Observe(time.Since(began).Seconds())
 	})
 }

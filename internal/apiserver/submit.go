@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"time"
 
 	"essworker/internal/redisconn"
@@ -53,9 +55,10 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, client string) {
 			status, enqueued = http.StatusAccepted, enqueued+1
 		}
 	}
-	s.log.Info("submitted", "client", client, "queue", queue, "client_token", p.ClientToken,
-		"jobs", len(jobs), "enqueued", enqueued)
-	writeJSON(w, status, submitAnswer{Jobs: jobs})
+	// LogAttrs, unlike Info's key-value pairs, boxes nothing when the level is off.
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "submitted", slog.String("client", client), slog.String("queue", queue),
+		slog.String("client_token", p.ClientToken), slog.Int("jobs", len(jobs)), slog.Int("enqueued", enqueued))
+	writeAnswer(w, status, appendSubmitAnswer(make([]byte, 0, submitAnswerSize(jobs)), jobs))
 }
 
 // readSubmission checks what every POST route takes: the queue parameter,
@@ -73,7 +76,7 @@ func readSubmission(w http.ResponseWriter, r *http.Request) (queue string, sched
 		writeError(w, http.StatusBadRequest, *perr)
 		return "", sched, nil, false
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+	if !isJSON(r.Header.Get("Content-Type")) {
 		writeError(w, http.StatusUnsupportedMediaType, apiError{Code: codeUnsupportedMediaType,
 			Message: fmt.Sprintf("Content-Type must be application/json, got %q", r.Header.Get("Content-Type"))})
 		return "", sched, nil, false
@@ -92,13 +95,41 @@ func readSubmission(w http.ResponseWriter, r *http.Request) (queue string, sched
 	return queue, sched, body, true
 }
 
+// isJSON reports whether a Content-Type is that of JSON, parameters allowed.
+func isJSON(contentType string) bool {
+	if contentType == "application/json" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
+}
+
 // readBody reads the request body, at most tasks.MaxPayloadSize bytes; a
 // larger one is an *http.MaxBytesError, whatever its Content-Length says.
+// A body of known length is read into a buffer of that length, and one byte
+// more for the read that meets its end, where io.ReadAll would start at 512
+// bytes and grow.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.ContentLength > tasks.MaxPayloadSize {
 		return nil, &http.MaxBytesError{Limit: tasks.MaxPayloadSize}
 	}
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, tasks.MaxPayloadSize))
+	body := http.MaxBytesReader(w, r.Body, tasks.MaxPayloadSize)
+	if r.ContentLength < 0 {
+		return io.ReadAll(body)
+	}
+	b := make([]byte, 0, r.ContentLength+1)
+	for {
+		n, err := body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		switch {
+		case err == io.EOF:
+			return b, nil
+		case err != nil:
+			return b, err
+		case len(b) == cap(b):
+			b = slices.Grow(b, 512)
+		}
+	}
 }
 
 // writeInvalid answers 400 InvalidPayload, naming the field when the error
