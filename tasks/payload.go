@@ -224,10 +224,7 @@ func decodeStrings(field string, raw json.RawMessage, dst *[]string) error {
 	default:
 		return &FieldError{Field: field, Reason: "must be an array of strings, got " + kind}
 	}
-	var elems []json.RawMessage
-	if err := json.Unmarshal(raw, &elems); err != nil {
-		return &FieldError{Field: field, Reason: malformed(err)}
-	}
+	elems := arrayElements(raw) // raw is valid: eachMember or the Decoder checked it
 	out := make([]string, len(elems))
 	for i, e := range elems {
 		if kind := rawKind(e); kind != "string" {

@@ -38,6 +38,24 @@ func eachMember(b []byte, visit func(key string, raw json.RawMessage) error) (do
 	return true, nil
 }
 
+// arrayElements returns the elements of raw, a valid JSON array, each as its
+// raw bytes: what json.Unmarshal into a []json.RawMessage yields, without its
+// reflection.
+func arrayElements(raw []byte) []json.RawMessage {
+	raw = bytes.TrimSpace(raw)
+	var out []json.RawMessage
+	i := skipSpace(raw, 1)
+	for raw[i] != ']' {
+		end := valueEnd(raw, i)
+		out = append(out, raw[i:end:end])
+		i = skipSpace(raw, end)
+		if raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+		}
+	}
+	return out
+}
+
 // skipSpace returns the index of the first byte of b at or after i that is
 // not JSON whitespace.
 func skipSpace(b []byte, i int) int {

@@ -71,3 +71,34 @@ func FuzzEachMember(f *testing.F) {
 		}
 	})
 }
+
+// FuzzArrayElements: for every valid JSON array, arrayElements yields the
+// elements json.Unmarshal yields into a []json.RawMessage, byte for byte.
+func FuzzArrayElements(f *testing.F) {
+	for _, seed := range []string{
+		`["lb-1","lb-2"]`,
+		` [ "a\"]" , [1,[2]] ,{"b":"]"}, null,true , -1.5e3 ] `,
+		`[]`,
+		`[ ]`,
+		`["\u00e9\ud800"]`,
+		`[1,]`,
+		`null`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want []json.RawMessage
+		if err := json.Unmarshal(b, &want); err != nil || rawKind(b) != "array" {
+			return
+		}
+		got := arrayElements(b)
+		if len(got) != len(want) {
+			t.Fatalf("arrayElements(%q) yields %d elements, json.Unmarshal %d", b, len(got), len(want))
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("arrayElements(%q)[%d] = %q, json.Unmarshal's %q", b, i, got[i], want[i])
+			}
+		}
+	})
+}
