@@ -164,7 +164,11 @@ return out
 // submission's answer (written, or what it found). The error is the round
 // trip's: then no submission has an answer.
 func runCommitScript(ctx context.Context, sc redis.Scripter, batch []*submission, now time.Time) error {
-	argv := make([]any, 0, 2+4*len(batch))
+	n := 2
+	for _, s := range batch {
+		n += 3 + 3*len(s.jobs) + len(s.shadows)
+	}
+	argv := make([]any, 0, n)
 	argv = append(argv, strconv.FormatInt(now.UnixNano(), 10), len(batch))
 	for _, s := range batch {
 		argv = append(argv, s.queue, len(s.jobs), len(s.shadows))
