@@ -50,9 +50,11 @@ func (m taskMessage) encode() []byte {
 	b = appendVarint(b, msgFieldRetry, DefaultMaxRetry)
 	b = appendVarint(b, msgFieldTimeout, int64(asynqDefaultTimeout/time.Second))
 	b = appendVarint(b, msgFieldRetention, int64(DefaultRetention/time.Second))
-	var entry []byte
-	entry = appendString(entry, 1, HeaderEnqueuedAt)
-	entry = appendString(entry, 2, strconv.FormatInt(m.readyAt.UnixNano(), 10))
+	var buf [64]byte // the header entry fits: its key and a Unix time in nanoseconds
+	entry := appendString(buf[:0], 1, HeaderEnqueuedAt)
+	var num [20]byte
+	entry = protowire.AppendTag(entry, 2, protowire.BytesType)
+	entry = protowire.AppendBytes(entry, strconv.AppendInt(num[:0], m.readyAt.UnixNano(), 10))
 	b = protowire.AppendTag(b, msgFieldHeaders, protowire.BytesType)
 	return protowire.AppendBytes(b, entry)
 }
