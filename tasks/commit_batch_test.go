@@ -28,9 +28,15 @@ type heldCommitter struct {
 func holdCommitter(t *testing.T, p *Producer) *heldCommitter {
 	t.Helper()
 	c := p.commit
-	c.mu.Lock()
-	c.running = true
-	c.mu.Unlock()
+	// The round trip of an earlier submission may still be ending: hold the
+	// committer once it is idle, in the same step.
+	sharedtest.WaitFor(t, "the committer idle", 10*time.Second, func() (bool, string) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		held := !c.running
+		c.running = true
+		return held, "a round trip running"
+	})
 	var once sync.Once
 	h := &heldCommitter{c: c, release: func() { once.Do(func() { go c.run() }) }}
 	t.Cleanup(h.release)
