@@ -42,14 +42,14 @@ return {}`)
 
 // writeEnd writes a job's final result and, in the same round trip (shared
 // with other jobs'), ends its turn on its group, takes its activity off the
-// in-flight set and folds in the activity length it learned. When jobs wait for the group, the job
-// first hands it on to them (passOn), which sends their call, and then
-// writes its result: the result always comes right before asynq marks the
-// task done, so a failover is unlikely to keep one and lose the other. If the
-// round trip fails the attempt fails (the next one renews the lease and
-// writes again); if only the bookkeeping fails, the lease expires by itself,
-// the mark is dropped after the wait bound, and the estimate misses one
-// sample.
+// in-flight set and folds in the activity length it learned. When jobs wait
+// for the group, the job first hands it on to them (passOn), which sends
+// their call, and then writes its result: the result always comes right
+// before asynq marks the task done, so a failover is unlikely to keep one and
+// lose the other. If the round trip fails the attempt fails (the next one
+// renews the lease and writes again); if only the bookkeeping fails, the
+// lease expires by itself, the mark is dropped after the wait bound, and the
+// estimate misses one sample.
 func (h *Handler) writeEnd(ctx context.Context, j *job, result []byte) error {
 	if !j.leased {
 		return writeResult(j.task, result)
