@@ -87,6 +87,17 @@ func evalCalls(t *testing.T, rdb *redis.Client) int {
 	return n
 }
 
+// realProducer is newTestProducer on a real redis-server, with a client of
+// it: the batch tests read Redis's command counts and its maxmemory
+// refusals, which miniredis does not serve.
+func realProducer(t *testing.T) (*redis.Client, *Producer) {
+	t.Helper()
+	srv := redistest.Start(t, redistest.Options{})
+	srv.RequireReal(t)
+	rdb := srv.Client(t)
+	return rdb, NewProducer(rdb)
+}
+
 // TestBatchMixesDuplicatesAndConflicts: submissions that share one round
 // trip are each decided as if alone, in the order they came, each seeing
 // what the ones before it queued: new jobs are queued, repeats are
@@ -94,10 +105,7 @@ func evalCalls(t *testing.T, rdb *redis.Client) int {
 // token) queue nothing of their submission and leave the others alone.
 func TestBatchMixesDuplicatesAndConflicts(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
-	srv.RequireReal(t)
-	rdb := srv.Client(t)
-	p := NewProducer(rdb)
+	rdb, p := realProducer(t)
 	insp := p.Inspector()
 	ctx := context.Background()
 	if _, err := p.Enqueue(ctx, "q", req("old")); err != nil {
@@ -184,10 +192,7 @@ func TestBatchMixesDuplicatesAndConflicts(t *testing.T) {
 // the same submissions again, once Redis writes, are queued.
 func TestBatchRedisErrorFailsEveryMember(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
-	srv.RequireReal(t)
-	rdb := srv.Client(t)
-	p := NewProducer(rdb)
+	rdb, p := realProducer(t)
 	ctx := context.Background()
 	if _, err := p.Enqueue(ctx, "q", req("old")); err != nil {
 		t.Fatal(err)
@@ -270,10 +275,7 @@ func TestCommitWithdrawsOnContext(t *testing.T) {
 // as duplicates: a first round trip finds them, a second queues the rest.
 func TestProducerPartlyQueuedRequest(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, redistest.Options{})
-	srv.RequireReal(t)
-	rdb := srv.Client(t)
-	p := NewProducer(rdb)
+	rdb, p := realProducer(t)
 	ctx := context.Background()
 	r := req("partly")
 	r.LoadBalancerIds = lbIDs(3 * MaxLoadBalancers)
