@@ -73,14 +73,7 @@ func TestShutdownFinishesBatchInFlight(t *testing.T) {
 	t.Parallel()
 	a := startAPI(t, "", nil)
 	a.redis.RequireReal(t)
-	s, err := New(context.Background(), a.cfg, a.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	other := &testAPI{Server: s}
+	other := a.runOwn(t, nil)
 	// Redis holds every write for a while: the first round trip stays in
 	// flight and the other submissions queue behind it.
 	rdb := a.redis.Client(t)
@@ -89,18 +82,16 @@ func TestShutdownFinishesBatchInFlight(t *testing.T) {
 	}
 	bodies := submissions("shutdown", 8)
 	answered := make(chan []answer, 1)
-	go func() { answered <- postAll(t, other, bodies) }()
+	go func() { answered <- postAll(t, other.testAPI, bodies) }()
 	sharedtest.WaitFor(t, "every submission in flight", 10*time.Second, func() (bool, string) {
-		n := s.metrics.inFlight()
+		n := other.metrics.inFlight()
 		return int(n) == len(bodies), fmt.Sprint(n, " in flight")
 	})
-	cancel()
+	other.cancel()
 	for _, r := range <-answered {
 		r.jobs(t, http.StatusAccepted)
 	}
-	if err := <-done; err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	other.wait(t)
 	if n := a.totalTasks(t); n != len(bodies) {
 		t.Fatalf("%d tasks queued, want %d", n, len(bodies))
 	}

@@ -39,6 +39,39 @@ type testAPI struct {
 	tokens string // the tokens file
 }
 
+// ownServer is a second Server on a test's Redis and config, which the
+// test shuts down itself: cancel ends Run's context, wait checks Run's end.
+type ownServer struct {
+	*testAPI
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// runOwn starts an ownServer on a's config; edit, when set, changes the
+// Server before it runs.
+func (a *testAPI) runOwn(t testing.TB, edit func(*Server)) *ownServer {
+	t.Helper()
+	s, err := New(context.Background(), a.cfg, a.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(s)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	o := &ownServer{testAPI: &testAPI{Server: s}, cancel: cancel, done: make(chan error, 1)}
+	go func() { o.done <- s.Run(ctx) }()
+	return o
+}
+
+// wait fails t unless Run returns nil.
+func (o *ownServer) wait(t testing.TB) {
+	t.Helper()
+	if err := <-o.done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
 // startAPI runs a Server for t with the tokens file content tokens (the
 // default clients ci and bot when empty), changed by edit, until t ends. At
 // the end, it fails t if a token appears in the logs.

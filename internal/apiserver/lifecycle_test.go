@@ -1,7 +1,6 @@
 package apiserver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -81,29 +80,20 @@ func TestShutdownAnswersWaits(t *testing.T) {
 	t.Parallel()
 	a := startAPI(t, "", nil)
 	a.do(t, "POST", "/v1/detach-jobs", tokenCI, oneJob).jobs(t, http.StatusAccepted)
-	s, err := New(context.Background(), a.cfg, a.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	other := &testAPI{Server: s}
+	other := a.runOwn(t, nil)
 	answered := make(chan answer, 1)
 	go func() { answered <- other.do(t, "GET", "/v1/detach-jobs/req-1?wait=60s", tokenCI, "") }()
 	sharedtest.WaitFor(t, "one request in flight", 10*time.Second, func() (bool, string) {
-		n := s.metrics.inFlight()
+		n := other.metrics.inFlight()
 		return n == 1, fmt.Sprint(n, " in flight")
 	})
 	began := time.Now()
-	cancel()
+	other.cancel()
 	got := (<-answered).jobOf(t)
 	if got["state"] != "pending" {
 		t.Fatalf("answer at shutdown %v, want the pending job", got)
 	}
-	if err := <-done; err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	other.wait(t)
 	if d := time.Since(began); d > 10*time.Second {
 		t.Errorf("shutdown took %v", d)
 	}
@@ -114,22 +104,15 @@ func TestShutdownAnswersWaits(t *testing.T) {
 func TestSlowHeadersCut(t *testing.T) {
 	t.Parallel()
 	a := startAPI(t, "", nil)
-	s, err := New(context.Background(), a.cfg, a.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.http.ReadHeaderTimeout != readHeaderTimeout || s.http.ReadTimeout != readTimeout || readHeaderTimeout <= 0 {
-		t.Fatalf("ReadHeaderTimeout %v, ReadTimeout %v", s.http.ReadHeaderTimeout, s.http.ReadTimeout)
-	}
-	s.http.ReadHeaderTimeout = 200 * time.Millisecond // the test's own, to be quick
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
+	s := a.runOwn(t, func(s *Server) {
+		if s.http.ReadHeaderTimeout != readHeaderTimeout || s.http.ReadTimeout != readTimeout || readHeaderTimeout <= 0 {
+			t.Fatalf("ReadHeaderTimeout %v, ReadTimeout %v", s.http.ReadHeaderTimeout, s.http.ReadTimeout)
 		}
+		s.http.ReadHeaderTimeout = 200 * time.Millisecond // the test's own, to be quick
+	})
+	defer func() {
+		s.cancel()
+		s.wait(t)
 	}()
 	conn, err := net.Dial("tcp", s.Addr())
 	if err != nil {
