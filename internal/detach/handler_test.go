@@ -630,23 +630,30 @@ func TestInFlightActivities(t *testing.T) {
 }
 
 // A job's scripts go by their SHA1; a Redis that lost them (SCRIPT FLUSH, as
-// after a restart) gets their text again, and the job runs as before.
+// after a restart) gets their text again, and the job runs as before. The
+// last job is async: the script that folds its activity's length into the
+// group's estimate, sent at its end, meets a Redis that never had it.
 func TestScriptsSentAgainAfterFlush(t *testing.T) {
 	t.Parallel()
-	p := startPipeline(t, pipelineOptions{})
-	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-f", LoadBalancerIds: []string{"lb-1", "lb-2", "lb-keep"}})
-	for i, lb := range []string{"lb-1", "lb-2"} {
+	p := startPipeline(t, pipelineOptions{emulator: esstest.Config{ActivityDuration: 200 * time.Millisecond}})
+	p.addGroup(t, esstest.ScalingGroup{ScalingGroupId: "asg-f", LoadBalancerIds: []string{"lb-1", "lb-2", "lb-3", "lb-keep"}})
+	rdb := p.redis.Client(t)
+	for i, lb := range []string{"lb-1", "lb-2", "lb-3"} {
 		if i > 0 {
-			if err := p.redis.Client(t).ScriptFlush(context.Background()).Err(); err != nil {
+			if err := rdb.ScriptFlush(context.Background()).Err(); err != nil {
 				t.Fatal(err)
 			}
 		}
-		info := p.run(t, tasks.DetachPayload{ScalingGroupId: "asg-f", LoadBalancerIds: []string{lb}})[0]
+		info := p.run(t, tasks.DetachPayload{ScalingGroupId: "asg-f", LoadBalancerIds: []string{lb}, Async: lb == "lb-3"})[0]
 		if r := result(t, info); info.State != asynq.TaskStateCompleted || r.Outcome != tasks.OutcomeDetached {
 			t.Fatalf("job of %s: state %s, result %+v", lb, info.State, r)
 		}
 		if p.leased(t, "asg-f") {
 			t.Fatalf("group still leased after the job of %s", lb)
 		}
+	}
+	ms, err := rdb.HGet(context.Background(), detach.DefaultKeyPrefix+"activity-estimates", "asg-f").Int64()
+	if err != nil || ms <= 0 {
+		t.Fatalf("activity estimate of asg-f: %d, %v; want one learned from the async job", ms, err)
 	}
 }

@@ -111,8 +111,8 @@ func estimateResult(cmd *redis.StringCmd) (time.Duration, error) {
 	return time.Duration(ms) * time.Millisecond, nil
 }
 
-// observe queues on sc (a client or a pipeline) folding sample into groupID's
+// observe queues on p, by the script's SHA1, folding sample into groupID's
 // estimate.
-func (e activityEstimates) observe(ctx context.Context, sc redis.Scripter, groupID string, sample time.Duration) *redis.Cmd {
-	return observeScript.Eval(ctx, sc, []string{e.key}, groupID, sample.Milliseconds(), estimateAlpha)
+func (e activityEstimates) observe(ctx context.Context, p redis.Pipeliner, groupID string, sample time.Duration) *pipedScript {
+	return queueScript(ctx, p, observeScript, []string{e.key}, groupID, sample.Milliseconds(), estimateAlpha)
 }

@@ -66,8 +66,8 @@ func (h *Handler) writeEnd(ctx context.Context, j *job, result []byte) error {
 	if queue, ok := asynq.GetQueueName(ctx); ok {
 		keys = append(keys, jobend.TaskKey(queue, j.taskID))
 	}
-	var ended *pipedScript
-	var after []redis.Cmder
+	var ended, observed *pipedScript
+	var finished redis.Cmder
 	h.trips.Do(func(pipe redis.Pipeliner) {
 		ended = queueScript(ctx, pipe, resultReleaseScript, keys, j.holder, h.waiting.cutoff(), jobend.ResultField, result)
 		if j.polling {
@@ -75,9 +75,9 @@ func (h *Handler) writeEnd(ctx context.Context, j *job, result []byte) error {
 			if j.shared != nil {
 				inFlight = j.holder
 			}
-			after = append(after, h.records.finish(ctx, pipe, inFlight))
+			finished = h.records.finish(ctx, pipe, inFlight)
 			if j.sample > 0 {
-				after = append(after, h.estimates.observe(ctx, pipe, p.ScalingGroupId, j.sample))
+				observed = h.estimates.observe(ctx, pipe, p.ScalingGroupId, j.sample)
 			}
 		}
 	})
@@ -85,8 +85,11 @@ func (h *Handler) writeEnd(ctx context.Context, j *job, result []byte) error {
 	if err != nil {
 		return fmt.Errorf("write result: %w", err)
 	}
-	for _, c := range after {
-		if err := c.Err(); err != nil {
+	if finished != nil && finished.Err() != nil {
+		j.log.Warn("in-flight mark or activity estimate not written", "err", finished.Err())
+	}
+	if observed != nil {
+		if err := observed.result(ctx, h.cfg.Redis).Err(); err != nil {
 			j.log.Warn("in-flight mark or activity estimate not written", "err", err)
 		}
 	}
