@@ -124,3 +124,9 @@ func (e *benchEnv) queue(name string) string { return "bench-" + e.runID + "-" +
 // groupPrefix is a scaling group ID prefix unique to this run and scenario:
 // group leases and activity estimates are keyed by group in Redis.
 func (e *benchEnv) groupPrefix(name string) string { return "asg-bench-" + e.runID + "-" + name }
+
+// plainLeaseKey is the lease of groupID taken by the hand-written handler of
+// measureLeasedCall, apart from the worker's.
+func (e *benchEnv) plainLeaseKey(groupID string) string {
+	return "bench-" + e.runID + ":lease:" + groupID
+}

@@ -43,8 +43,8 @@ func runThroughput(ctx context.Context, env *benchEnv) result {
 	s := env.sizes
 	emu := startEmulator(esstest.Config{})
 	defer emu.Close()
-	var bare, pipe, call, sdk, bareCmds, pipeCmds []float64
-	var bareCPU, pipeCPU, callCPU cpuSamples
+	var bare, pipe, call, leased, sdk, bareCmds, pipeCmds []float64
+	var bareCPU, pipeCPU, callCPU, leasedCPU cpuSamples
 	for rep := range s.throughputReps {
 		b, err := measureBare(ctx, env, fmt.Sprintf("bare%d", rep), s.throughputJobs, nil)
 		if err != nil {
@@ -58,33 +58,42 @@ func runThroughput(ctx context.Context, env *benchEnv) result {
 		if err != nil {
 			return result{err: fmt.Errorf("ESS call only: %w", err)}
 		}
+		l, err := measureLeasedCall(ctx, env, emu, fmt.Sprintf("lease%d", rep), s.throughputJobs, nil)
+		if err != nil {
+			return result{err: fmt.Errorf("ESS call with a plain lease: %w", err)}
+		}
 		k, err := measureSDKCall(ctx, env, emu, fmt.Sprintf("sdk%d", rep), s.throughputJobs, nil)
 		if err != nil {
 			return result{err: fmt.Errorf("SDK call only: %w", err)}
 		}
 		bare, pipe, call, sdk = append(bare, b.perSecond()), append(pipe, p.perSecond()), append(call, c.perSecond()), append(sdk, k.perSecond())
+		leased = append(leased, l.perSecond())
 		bareCmds, pipeCmds = append(bareCmds, b.commandsPerJob()), append(pipeCmds, p.commandsPerJob())
 		bareCPU.add(b)
 		pipeCPU.add(p)
 		callCPU.add(c)
+		leasedCPU.add(l)
 	}
-	b, p, c, k := median(bare), median(pipe), median(call), median(sdk)
+	b, p, c, k, l := median(bare), median(pipe), median(call), median(sdk), median(leased)
 	res := result{rows: []row{
 		reference("P4", "sync jobs/s through the whole pipeline", p, b, perSecond, "bare asynq no-op"),
 		reference("P4", "sync jobs/s, handler making only the ESS call", c, b, perSecond, "bare asynq no-op"),
 		reference("P4", "sync jobs/s, that handler against a canned endpoint", k, b, perSecond, "bare asynq no-op"),
+		reference("P4", "sync jobs/s, that call with a plain lease and result", l, c, perSecond, "ESS call only"),
+		reference("P4", "whole pipeline against the plain lease and result", p, l, perSecond, "plain lease and result"),
 		atLeast("P4", "whole pipeline against the ESS-call handler", p, c, throughputTarget, perSecond, "ESS call only"),
 	}}
 	res.notes = append(res.notes,
-		fmt.Sprintf("%d sync jobs per measurement, one group each (no lease contention), concurrency %d, %d measurements of each side alternating, medians kept: pipeline %v, bare %v, ESS call only %v, against a canned endpoint %v (jobs/s)",
-			s.throughputJobs, worker.DefaultConcurrency, s.throughputReps, roundAll(pipe), roundAll(bare), roundAll(call), roundAll(sdk)),
+		fmt.Sprintf("%d sync jobs per measurement, one group each (no lease contention), concurrency %d, %d measurements of each side alternating, medians kept: pipeline %v, bare %v, ESS call only %v, with a plain lease and result %v, against a canned endpoint %v (jobs/s)",
+			s.throughputJobs, worker.DefaultConcurrency, s.throughputReps, roundAll(pipe), roundAll(bare), roundAll(call), roundAll(leased), roundAll(sdk)),
 		fmt.Sprintf("Redis commands per job (INFO total_commands_processed, commands inside Lua scripts included): pipeline %.1f, bare %.1f (profile in docs/PERFORMANCE.md)",
 			median(pipeCmds), median(bareCmds)),
-		fmt.Sprintf("CPU time per job, this process (the worker or handler, and the emulator) + the Redis server, medians (steadier than jobs/s when other work shares the machine): pipeline %s, ESS call only %s, bare %s",
-			pipeCPU, callCPU, bareCPU),
+		fmt.Sprintf("CPU time per job, this process (the worker or handler, and the emulator) + the Redis server, medians (steadier than jobs/s when other work shares the machine): pipeline %s, ESS call only %s, with a plain lease and result %s, bare %s",
+			pipeCPU, callCPU, leasedCPU, bareCPU),
 		"the emulator runs in the bench process and shares the 2 cores with the worker, as a local ESS endpoint would; the bare side has no emulator work",
 		"ESS call only: an asynq server of the same concurrency whose handler decodes the job and makes its DetachLoadBalancers call through essclient (the SDK, one client per job slot) to the same emulator, and nothing else: the most the whole pipeline could reach with this SDK and this emulator on this machine",
 		"canned endpoint: the same handler against an HTTP server on loopback that answers every call with a fixed success at once and checks nothing: the SDK's side of the call alone",
+		"plain lease and result: the ESS-call handler with what a careful hand-written one adds around the call: SET NX PX of the group's lease before it (one round trip), then one script that writes the result into asynq's task hash and deletes the lease if still held (one round trip); no job state, rate limit, shared round trips, shared calls, log line or metric. A job of the pipeline makes two round trips of its own too, shared with concurrent jobs'",
 	)
 	return res
 }
@@ -179,7 +188,7 @@ func measureESSCall(ctx context.Context, env *benchEnv, emu *emulator, name stri
 	if err != nil {
 		return runFigures{}, err
 	}
-	return measureCalls(ctx, env, emu.URL, emu.Credentials(), name, jobs, tm)
+	return measureCalls(ctx, env, emu.URL, emu.Credentials(), name, jobs, callOnly, tm)
 }
 
 // measureSDKCall runs the same handler as measureESSCall against an endpoint
@@ -200,13 +209,13 @@ func measureSDKCall(ctx context.Context, env *benchEnv, emu *emulator, name stri
 	})}
 	go func() { _ = srv.Serve(ln) }() // returns http.ErrServerClosed on close
 	defer srv.Close()
-	return measureCalls(ctx, env, "http://"+ln.Addr().String(), emu.Credentials(), name, jobs, tm)
+	return measureCalls(ctx, env, "http://"+ln.Addr().String(), emu.Credentials(), name, jobs, callOnly, tm)
 }
 
-// measureCalls runs jobs through an asynq server whose handler decodes each
-// and makes its DetachLoadBalancers call to endpoint through essclient, with
-// creds, as the worker's handler does, and nothing else.
-func measureCalls(ctx context.Context, env *benchEnv, endpoint string, creds provider.Provider, name string, jobs []tasks.DetachPayload, tm timer) (runFigures, error) {
+// measureCalls runs jobs through an asynq server whose handler is handle's
+// for an essclient of endpoint, with creds, of one SDK client per job slot as
+// the worker's.
+func measureCalls(ctx context.Context, env *benchEnv, endpoint string, creds provider.Provider, name string, jobs []tasks.DetachPayload, handle func(*essclient.Client) asynq.HandlerFunc, tm timer) (runFigures, error) {
 	ess, err := essclient.New(essclient.Config{
 		Endpoint:      endpoint,
 		DefaultRegion: esstest.DefaultRegionID,
@@ -217,21 +226,33 @@ func measureCalls(ctx context.Context, env *benchEnv, endpoint string, creds pro
 		return runFigures{}, err
 	}
 	defer ess.Close()
-	return measureAsynq(ctx, env, name, jobs, func(ctx context.Context, t *asynq.Task) error {
+	return measureAsynq(ctx, env, name, jobs, handle(ess), tm)
+}
+
+// callOnly is the handler that decodes each job and makes its
+// DetachLoadBalancers call through ess, as the worker's handler does, and
+// nothing else.
+func callOnly(ess *essclient.Client) asynq.HandlerFunc {
+	return func(ctx context.Context, t *asynq.Task) error {
 		p, err := tasks.DecodeDetachPayload(t.Payload())
 		if err != nil {
 			return err
 		}
-		_, err = ess.DetachLoadBalancers(ctx, essclient.DetachRequest{
-			RegionID:        p.RegionId,
-			ScalingGroupID:  p.ScalingGroupId,
-			LoadBalancerIDs: p.LoadBalancerIds,
-			ForceDetach:     p.ForceDetach,
-			Async:           p.Async,
-			ClientToken:     p.ClientToken,
-		})
+		_, err = detachCall(ctx, ess, p)
 		return err
-	}, tm)
+	}
+}
+
+// detachCall makes p's DetachLoadBalancers call through ess.
+func detachCall(ctx context.Context, ess *essclient.Client, p tasks.DetachPayload) (essclient.DetachResult, error) {
+	return ess.DetachLoadBalancers(ctx, essclient.DetachRequest{
+		RegionID:        p.RegionId,
+		ScalingGroupID:  p.ScalingGroupId,
+		LoadBalancerIDs: p.LoadBalancerIds,
+		ForceDetach:     p.ForceDetach,
+		Async:           p.Async,
+		ClientToken:     p.ClientToken,
+	})
 }
 
 // measureAsynq runs jobs through a plain asynq server of the worker's default
