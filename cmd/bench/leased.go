@@ -35,7 +35,7 @@ return 1`)
 
 // measureLeasedCall runs n sync jobs through an asynq server whose handler
 // does what a careful hand-written one would around the ESS call: it takes
-// its group's lease (SET NX PX, one round trip), makes the call, then writes
+// its group's lease (SET NX EX, one round trip), makes the call, then writes
 // its result and frees the lease (plainEndScript, one round trip), and
 // nothing else: no job state, rate limit, shared round trip, shared call,
 // log line or metric. The pipeline makes as many round trips of its own.

@@ -93,7 +93,7 @@ func runThroughput(ctx context.Context, env *benchEnv) result {
 		"the emulator runs in the bench process and shares the 2 cores with the worker, as a local ESS endpoint would; the bare side has no emulator work",
 		"ESS call only: an asynq server of the same concurrency whose handler decodes the job and makes its DetachLoadBalancers call through essclient (the SDK, one client per job slot) to the same emulator, and nothing else: the most the whole pipeline could reach with this SDK and this emulator on this machine",
 		"canned endpoint: the same handler against an HTTP server on loopback that answers every call with a fixed success at once and checks nothing: the SDK's side of the call alone",
-		"plain lease and result: the ESS-call handler with what a careful hand-written one adds around the call: SET NX PX of the group's lease before it (one round trip), then one script that writes the result into asynq's task hash and deletes the lease if still held (one round trip); no job state, rate limit, shared round trips, shared calls, log line or metric. A job of the pipeline makes two round trips of its own too, shared with concurrent jobs'",
+		"plain lease and result: the ESS-call handler with what a careful hand-written one adds around the call: SET NX EX of the group's lease before it (one round trip), then one script that writes the result into asynq's task hash and deletes the lease if still held (one round trip); no job state, rate limit, shared round trips, shared calls, log line or metric. A job of the pipeline makes two round trips of its own too, shared with concurrent jobs'",
 	)
 	return res
 }
