@@ -40,7 +40,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		b = []byte(`{"error":{"code":"InternalError","message":"cannot encode the answer"}}`)
 	}
-	writeAnswer(w, status, append(b, '\n'))
+	h := w.Header()
+	h["Content-Type"] = contentTypeJSON
+	h["X-Content-Type-Options"] = noSniff
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
 }
 
 // Header values of every JSON answer, shared by all answers: net/http copies
@@ -49,12 +53,3 @@ var (
 	contentTypeJSON = []string{"application/json"}
 	noSniff         = []string{"nosniff"}
 )
-
-// writeAnswer answers status with body, a JSON document and its newline.
-func writeAnswer(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h["Content-Type"] = contentTypeJSON
-	h["X-Content-Type-Options"] = noSniff
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}

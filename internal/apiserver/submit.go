@@ -58,7 +58,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, client string) {
 	// LogAttrs, unlike Info's key-value pairs, boxes nothing when the level is off.
 	s.log.LogAttrs(r.Context(), slog.LevelInfo, "submitted", slog.String("client", client), slog.String("queue", queue),
 		slog.String("client_token", p.ClientToken), slog.Int("jobs", len(jobs)), slog.Int("enqueued", enqueued))
-	writeAnswer(w, status, appendSubmitAnswer(make([]byte, 0, submitAnswerSize(jobs)), jobs))
+	writeJSON(w, status, submitAnswer{Jobs: jobs})
 }
 
 // readSubmission checks what every POST route takes: the queue parameter,
