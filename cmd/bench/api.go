@@ -50,6 +50,7 @@ func runAPI(ctx context.Context, env *benchEnv) result {
 	}
 	defer noop.Close()
 	var viaAPI, viaDirect, viaNoop, apiCmds, directCmds []float64
+	var apiCPU, directCPU, noopCPU cpuSamples
 	for rep := range s.apiReps {
 		d, err := measureSubmissions(ctx, env, fmt.Sprintf("direct%d", rep), s.apiSubmissions, func(ctx context.Context, queue string, p tasks.DetachPayload) error {
 			_, err := tasks.Enqueue(ctx, direct, p, asynq.Queue(queue))
@@ -72,6 +73,9 @@ func runAPI(ctx context.Context, env *benchEnv) result {
 		}
 		viaDirect, viaAPI, viaNoop = append(viaDirect, d.perSecond()), append(viaAPI, a.perSecond()), append(viaNoop, h.perSecond())
 		directCmds, apiCmds = append(directCmds, d.commandsPerJob()), append(apiCmds, a.commandsPerJob())
+		apiCPU.add(a)
+		directCPU.add(d)
+		noopCPU.add(h)
 	}
 	a, d, h := median(viaAPI), median(viaDirect), median(viaNoop)
 	res := result{rows: []row{
@@ -84,6 +88,8 @@ func runAPI(ctx context.Context, env *benchEnv) result {
 			s.apiSubmissions, apiClients, s.apiReps, roundAll(viaAPI), roundAll(viaDirect), roundAll(viaNoop)),
 		fmt.Sprintf("Redis commands per submission (Lua scripts' inner commands included): API %.1f (one script per batch of submissions: the look-up of each token in every queue and the writes of the new jobs), tasks.Enqueue %.1f",
 			median(apiCmds), median(directCmds)),
+		fmt.Sprintf("CPU time per submission, this process (the 16 clients, and the API or the handler) + the Redis server, medians (steadier than submissions/s when other work shares the machine): API %s, tasks.Enqueue %s, no-op HTTP %s",
+			apiCPU, directCPU, noopCPU),
 		"the API runs in the bench process (internal/apiserver, bearer token, JSON over HTTP/1.1 keep-alive on loopback) and shares the 2 cores with its clients",
 		"no-op HTTP: the same requests from the same clients to a loopback net/http server whose handler reads the body and answers the API's 202 body at once, touching no Redis: the ceiling HTTP itself leaves on this machine",
 	)
@@ -143,6 +149,10 @@ func measureSubmissions(ctx context.Context, env *benchEnv, name string, n int, 
 	if err != nil {
 		return runFigures{}, err
 	}
+	cpu, err := countCPU(ctx, env.redis)
+	if err != nil {
+		return runFigures{}, err
+	}
 	var next atomic.Int64
 	var firstErr error
 	var once sync.Once
@@ -163,11 +173,15 @@ func measureSubmissions(ctx context.Context, env *benchEnv, name string, n int, 
 	if firstErr != nil {
 		return runFigures{}, firstErr
 	}
+	used, err := cpu()
+	if err != nil {
+		return runFigures{}, err
+	}
 	cmds, err := commands()
 	if err != nil {
 		return runFigures{}, err
 	}
-	return runFigures{n: n, d: d, commands: cmds}, nil
+	return runFigures{n: n, d: d, commands: cmds, cpu: used}, nil
 }
 
 // noopAnswer is what the no-op handler answers: a submission's 202, as the API

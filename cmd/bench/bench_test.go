@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -280,6 +281,15 @@ func TestQuickRunAPI(t *testing.T) {
 	}
 	if !strings.Contains(out, "300 submissions of one job each per measurement, 16 concurrent clients") {
 		t.Error("no P6 note on the load")
+	}
+	cpu := regexp.MustCompile(`CPU time per submission, .*: API (\d+) \+ (\d+) µs, tasks\.Enqueue (\d+) \+ (\d+) µs, no-op HTTP (\d+) \+ \d+ µs`).FindStringSubmatch(out)
+	if cpu == nil {
+		t.Fatal("no P6 note on the CPU time per submission")
+	}
+	for i, side := range []string{"API in the process", "API in Redis", "tasks.Enqueue in the process", "tasks.Enqueue in Redis", "no-op HTTP in the process"} {
+		if cpu[i+1] == "0" {
+			t.Errorf("P6 CPU note %q: %s is 0 µs", cpu[0], side)
+		}
 	}
 }
 
