@@ -34,6 +34,7 @@ type submission struct {
 	shadows []string // task IDs that must not exist: see shadowToken
 	// Answers of the round trip.
 	written      bool
+	refused      string   // why its new jobs cannot be queued, e.g. a key of another type
 	shadowsFound []string // the queue holding each shadow ID, "" for none
 	err          error
 	done         chan struct{}

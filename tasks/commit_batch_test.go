@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -305,4 +306,88 @@ func TestProducerPartlyQueuedRequest(t *testing.T) {
 		t.Errorf("%d round trips, want 2", n)
 	}
 	assertQueueSize(t, p.Inspector(), "q", 4)
+}
+
+// asynqKey is the key of queue's part rest in asynq's layout: "t:" + a task
+// ID for a task's hash, "pending" for the pending list.
+func asynqKey(queue, rest string) string { return "asynq:{" + queue + "}:" + rest }
+
+// TestBatchKeyOfAnotherType: a key of another type than asynq's where the
+// script would write refuses only the submissions it concerns, before any
+// write, so none is half queued: a pending list that is a string refuses
+// that queue's new jobs (a scheduled job of that queue goes to its scheduled
+// set), and a string where a task ID is looked up, in a queue asynq lists or
+// not, holds that ID against a new job and is left as it is. The other
+// submissions of the round trip are queued.
+func TestBatchKeyOfAnotherType(t *testing.T) {
+	t.Parallel()
+	rdb, p := realProducer(t)
+	ctx := context.Background()
+	if _, err := p.Enqueue(ctx, "q", req("old")); err != nil {
+		t.Fatal(err)
+	}
+	strays := []string{asynqKey("bad", "pending"), asynqKey("q", "t:"+TaskID("stray")), asynqKey("unlisted", "t:"+TaskID("lost"))}
+	for _, key := range strays {
+		if err := rdb.Set(ctx, key, "not asynq's", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	later, err := ScheduleIn(time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	enqueue := func(queue, token string) func() ([]EnqueueResult, error) {
+		return func() ([]EnqueueResult, error) { return p.Enqueue(ctx, queue, req(token)) }
+	}
+	h := holdCommitter(t, p)
+	calls := []struct {
+		name, queue, token string
+		call               func() ([]EnqueueResult, error)
+		want               string // a state, or what the error says
+	}{
+		{name: "a", queue: "q", token: "a", want: StateEnqueued},
+		{name: "a pending list that is a string", queue: "bad", token: "b", want: "queue bad cannot take jobs: " + asynqKey("bad", "pending") + " holds a string, not a list"},
+		{name: "a task key that is a string", queue: "q", token: "stray", want: ErrIdempotencyConflict.Error()},
+		{name: "a task key that is a string, in an unlisted queue", queue: "unlisted", token: "lost", want: ErrIdempotencyConflict.Error()},
+		{name: "scheduled beside that pending list", queue: "bad", token: "later", want: StateScheduled,
+			call: func() ([]EnqueueResult, error) { return p.EnqueueAt(ctx, "bad", later, req("later")) }},
+		{name: "c", queue: "q", token: "c", want: StateEnqueued},
+	}
+	outs := make([]<-chan outcome, len(calls))
+	for i, c := range calls {
+		call := c.call
+		if call == nil {
+			call = enqueue(c.queue, c.token)
+		}
+		outs[i] = h.submit(t, call)
+	}
+	before := evalCalls(t, rdb)
+	h.release()
+	for i, c := range calls {
+		o := <-outs[i]
+		switch {
+		case c.want == StateEnqueued || c.want == StateScheduled:
+			if o.err != nil || len(o.res) != 1 || o.res[0].State != c.want {
+				t.Errorf("%s: %+v, %v; want %s", c.name, o.res, o.err, c.want)
+			}
+		case o.err == nil || !strings.Contains(o.err.Error(), c.want) || o.res != nil:
+			t.Errorf("%s: %+v, %v; want an error saying %q", c.name, o.res, o.err, c.want)
+		}
+	}
+	if n := evalCalls(t, rdb) - before; n != 1 {
+		t.Errorf("%d round trips for the batch, want 1", n)
+	}
+	found, err := lookupQueues(ctx, rdb, []string{TaskID("a"), TaskID("b"), TaskID("later"), TaskID("c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"q", "", "bad", "q"}; !slices.Equal(found, want) {
+		t.Errorf("tasks a, b, later, c are in queues %q, want %q", found, want)
+	}
+	for _, key := range strays {
+		if v, err := rdb.Get(ctx, key).Result(); err != nil || v != "not asynq's" {
+			t.Errorf("%s holds %q (%v), want it left as it was", key, v, err)
+		}
+	}
+	assertQueueSize(t, p.Inspector(), "q", 3)
 }

@@ -85,7 +85,7 @@ func TestCommitLayoutMatchesAsynq(t *testing.T) {
 			t.Errorf("%s: task %+v lacks the contract's defaults", tc.name, ours)
 		}
 
-		stored, err := p.rdb.HGet(ctx, "asynq:{theirs}:t:"+TaskID(req.ClientToken), "msg").Bytes()
+		stored, err := p.rdb.HGet(ctx, asynqKey("theirs", "t:"+TaskID(req.ClientToken)), "msg").Bytes()
 		if err != nil {
 			t.Fatal(err)
 		}

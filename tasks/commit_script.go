@@ -22,10 +22,19 @@ import (
 // The look-up is one EXISTS over the keys of every ID of the batch, made
 // before any write: when none exists, a submission none of whose IDs the
 // script wrote itself is new. Otherwise each ID of a submission is looked up
-// queue by queue. The look-up reads task hashes only, which are written as
+// queue by queue. The queues looked in are those of asynq:queues and those of
+// the batch, so that a key left in a queue asynq does not list is found, not
+// written over. The look-up reads task hashes only, which are written as
 // soon as a submission passes; the pushes on the pending lists and the
 // scheduled sets are gathered per queue and made at the end, in the order of
 // the jobs, as one LPUSH or ZADD per queue and chunk of keys.
+//
+// Redis does not undo a script's writes when a command of it fails, so no
+// write may fail: before the first, the script reads the type of each
+// pending list and scheduled set the batch would push on, and a submission
+// with new jobs for a key that holds another type answers an error and
+// writes nothing; a key that is not a hash where a task ID is looked up reads
+// as a task with no message. The other submissions of the batch go on.
 //
 // KEYS[1] -> asynq:queues
 // ARGV[1] -> pending_since of pending jobs (Unix nanoseconds)
@@ -37,7 +46,8 @@ import (
 //	         scheduled time, Unix seconds),
 //	S times: task ID that must not exist
 //
-// Output: one array per submission: {1} when its jobs were written; else
+// Output: one array per submission: {1} when its jobs were written;
+// {-1, reason} when a key it would push on holds another type; else
 // {0, q1, msg1, ..., qJ, msgJ, s1, ..., sS}: the queue holding each job's
 // task ID ("" for none) with the stored msg when that queue is the
 // submission's own ("" otherwise), then the queue holding each shadow ID.
@@ -57,28 +67,51 @@ local chunk = 1000
 local queues = redis.call('SMEMBERS', KEYS[1])
 local known = {}
 for _, q in ipairs(queues) do known[q] = true end
+local n = tonumber(ARGV[2])
+-- Where each submission's arguments start; the batch's queues asynq does not
+-- list yet join the queues looked in.
+local starts = {}
+local a = 3
+for u = 1, n do
+  starts[u] = a
+  local queue = ARGV[a]
+  if not known[queue] then
+    known[queue] = false
+    queues[#queues + 1] = queue
+  end
+  a = a + 3 + 3 * tonumber(ARGV[a + 1]) + tonumber(ARGV[a + 2])
+end
 local function find(id)
   for _, q in ipairs(queues) do
     if redis.call('EXISTS', taskKey(q, id)) == 1 then return q end
   end
   return ''
 end
-local n = tonumber(ARGV[2])
--- Where each submission's arguments start, and the keys of all its IDs in
--- every queue known at the start.
-local starts, all = {}, {}
-local a = 3
+-- The type each list or set the batch pushes on must hold, by key: a
+-- submission whose key holds another has its reason in refused.
+local refused, typeOf = {}, {}
+local function wrongType(key, want)
+  if typeOf[key] == nil then typeOf[key] = redis.call('TYPE', key)['ok'] end
+  local t = typeOf[key]
+  if t ~= 'none' and t ~= want then return key .. ' holds a ' .. t .. ', not a ' .. want end
+end
+-- The keys of every ID of the batch in every queue looked in.
+local all = {}
 for u = 1, n do
-  starts[u] = a
-  local njobs, nshadows = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
+  a = starts[u]
+  local queue, njobs, nshadows = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   local shadows = a + 3 + 3 * njobs
   for i = a + 3, shadows - 1, 3 do
     for _, q in ipairs(queues) do all[#all + 1] = taskKey(q, ARGV[i]) end
+    if ARGV[i + 2] == '0' then
+      refused[u] = refused[u] or wrongType(pendingKey(queue), 'list')
+    else
+      refused[u] = refused[u] or wrongType(scheduledKey(queue), 'zset')
+    end
   end
   for i = shadows, shadows + nshadows - 1 do
     for _, q in ipairs(queues) do all[#all + 1] = taskKey(q, ARGV[i]) end
   end
-  a = shadows + nshadows
 end
 local anyAtStart = false
 for i = 1, #all, chunk do
@@ -110,7 +143,10 @@ for u = 1, n do
       local id = ARGV[jobs + 3 * i]
       local q, msg = find(id), ''
       if q ~= '' then taken = true end
-      if q == queue then msg = redis.call('HGET', taskKey(q, id), 'msg') or '' end
+      if q == queue then
+        msg = redis.pcall('HGET', taskKey(q, id), 'msg')
+        if type(msg) ~= 'string' then msg = '' end
+      end
       found[#found + 1] = q
       found[#found + 1] = msg
     end
@@ -122,11 +158,12 @@ for u = 1, n do
   end
   if taken then
     out[u] = found
+  elseif refused[u] then
+    out[u] = {-1, refused[u]}
   else
     if not known[queue] then
       redis.call('SADD', KEYS[1], queue)
       known[queue] = true
-      queues[#queues + 1] = queue
     end
     if pushes[queue] == nil then
       pushes[queue], adds[queue] = {}, {}
@@ -161,8 +198,8 @@ return out
 `)
 
 // runCommitScript sends batch through commitScript and fills in each
-// submission's answer (written, or what it found). The error is the round
-// trip's: then no submission has an answer.
+// submission's answer (written, refused, or what it found). The error is the
+// round trip's: then no submission has an answer.
 func runCommitScript(ctx context.Context, sc redis.Scripter, batch []*submission, now time.Time) error {
 	n := 2
 	for _, s := range batch {
@@ -205,8 +242,16 @@ func (s *submission) readAnswer(v any) error {
 	if !ok || len(a) == 0 {
 		return fmt.Errorf("unexpected %T", v)
 	}
-	if written, _ := a[0].(int64); written == 1 {
+	switch answer, _ := a[0].(int64); {
+	case answer == 1:
 		s.written = true
+		return nil
+	case answer == -1 && len(a) == 2:
+		reason, ok := a[1].(string)
+		if !ok {
+			return fmt.Errorf("unexpected %T", a[1])
+		}
+		s.refused = reason
 		return nil
 	}
 	if len(a) != 1+2*len(s.jobs)+len(s.shadows) {

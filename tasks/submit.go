@@ -217,6 +217,9 @@ func (p *Producer) queueJobs(ctx context.Context, queue string, jobs []*plannedJ
 		if err := p.commit.commit(ctx, s); err != nil {
 			return err
 		}
+		if s.refused != "" {
+			return fmt.Errorf("tasks: queue %s cannot take jobs: %s", queue, s.refused)
+		}
 		if s.written {
 			for _, j := range jobs {
 				j.res.State = StateEnqueued
