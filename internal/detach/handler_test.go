@@ -1,6 +1,7 @@
 package detach_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"essworker/essclient"
 	"essworker/essclient/esstest"
@@ -35,6 +37,11 @@ type pipelineOptions struct {
 	handler  detach.Config // ESS, Redis and Observer are filled in
 	emulator esstest.Config
 	workers  int // asynq servers on the same Redis; default 1
+	// concurrency is each asynq server's; default 4.
+	concurrency int
+	// redisHook, when set, is added to the handler's Redis client (not to
+	// asynq's).
+	redisHook redis.Hook
 	// limiter, when set, makes the rate limiter of the ESS client and the
 	// handler on the pipeline's Redis.
 	limiter func(*redistest.Server) *ratelimit.Limiter
@@ -66,7 +73,11 @@ func startPipeline(t *testing.T, o pipelineOptions) *pipeline {
 	p := &pipeline{emu: emu, redis: rs, obs: &recorder{}}
 	redisOpt := asynq.RedisClientOpt{Addr: rs.Addr}
 	hc := o.handler
-	hc.ESS, hc.Redis, hc.Observer, hc.RateLimit = ess, rs.Client(t), p.obs, lim
+	rc := rs.Client(t)
+	if o.redisHook != nil {
+		rc.AddHook(o.redisHook)
+	}
+	hc.ESS, hc.Redis, hc.Observer, hc.RateLimit = ess, rc, p.obs, lim
 	setDefault(&hc.PollInterval, 200*time.Millisecond)
 	setDefault(&hc.BusyDelay, 200*time.Millisecond)
 	setDefault(&hc.RetryBase, 50*time.Millisecond)
@@ -78,7 +89,7 @@ func startPipeline(t *testing.T, o pipelineOptions) *pipeline {
 	}
 	for range max(o.workers, 1) {
 		srv := asynq.NewServer(redisOpt, h.ServerConfig(asynq.Config{
-			Concurrency:              4,
+			Concurrency:              cmp.Or(o.concurrency, 4),
 			DelayedTaskCheckInterval: 100 * time.Millisecond,
 			LogLevel:                 asynq.FatalLevel,
 		}))
