@@ -15,6 +15,7 @@ import (
 	"essworker/essclient/esstest"
 	"essworker/internal/apiserver"
 	"essworker/internal/embeddedredis"
+	"essworker/internal/notify"
 	"essworker/internal/worker"
 	"essworker/tasks"
 )
@@ -42,8 +43,10 @@ var demoJobs = []tasks.DetachPayload{
 }
 
 // runDemo runs the whole product in one process: embedded Redis, the ESS
-// emulator, the worker, and sample jobs, until ctx ends.
+// emulator, the worker, the producer API, a receiver of the worker's signed
+// notices (unless cfg names one) and sample jobs, until ctx ends.
 func runDemo(ctx context.Context, cfg worker.Config, stdout, stderr io.Writer) error {
+	stdout = &lineWriter{w: stdout}
 	rds, err := embeddedredis.Start("127.0.0.1:0", "")
 	if err != nil {
 		return err
@@ -60,6 +63,18 @@ func runDemo(ctx context.Context, cfg worker.Config, stdout, stderr io.Writer) e
 	cfg.RedisURL, cfg.ESSEndpoint, cfg.Region = redisURL, emu.URL, esstest.DefaultRegionID
 	cfg.RedisTLSCAFile = "" // the embedded Redis speaks plain redis://
 	cfg.PollInterval, cfg.LogFormat = demoPollInterval, "text"
+	if cfg.NotifyURL == "" {
+		rcv, err := startDemoReceiver(stdout)
+		if err != nil {
+			return fmt.Errorf("notice receiver: %w", err)
+		}
+		defer rcv.Close()
+		cfg.NotifyURL, cfg.NotifySecretFile = rcv.URL, rcv.SecretFile
+	}
+	notices, err := notify.ParseURL(cfg.NotifyURL)
+	if err != nil {
+		return fmt.Errorf("notify-url: %w", err)
+	}
 	log := worker.NewLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	redis.SetLogger(worker.RedisLogger{L: log})
 	w, err := worker.New(ctx, cfg, emu.Credentials(), log)
@@ -78,8 +93,8 @@ func runDemo(ctx context.Context, cfg worker.Config, stdout, stderr io.Writer) e
 	apiDone := make(chan error, 1)
 	go func() { apiDone <- api.Run(ctx) }()
 
-	fmt.Fprintf(stdout, "essworker demo: embedded Redis at %s, ESS emulator at %s, metrics at http://%s/metrics, producer API at %s (no auth)\n",
-		redisURL, emu.URL, w.MetricsAddr(), api.URL())
+	fmt.Fprintf(stdout, "essworker demo: embedded Redis at %s, ESS emulator at %s, metrics at http://%s/metrics, producer API at %s (no auth), notices to %s\n",
+		redisURL, emu.URL, w.MetricsAddr(), api.URL(), notify.Redact(notices))
 	if err := runSampleJobs(ctx, redisURL, stdout); err != nil {
 		fmt.Fprintln(stdout, "sample jobs:", err)
 	}
