@@ -1,38 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"essworker/internal/logcapture"
 	"essworker/internal/sharedtest"
 	"essworker/tasks"
 )
-
-// syncBuffer is a bytes.Buffer safe for the demo's goroutines to write while
-// the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestDemo runs `worker --demo` in process: the sample jobs end as the README
 // shows (a sync detach, a split async detach of two jobs, a load balancer not
@@ -50,7 +30,7 @@ func TestDemo(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr logcapture.Buffer
 	done := make(chan error, 1)
 	go func() { done <- runDemo(ctx, o.cfg, &stdout, &stderr) }()
 
