@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"essworker/internal/logcapture"
+	"essworker/internal/notify"
 	"essworker/internal/sharedtest"
 	"essworker/tasks"
 )
@@ -77,5 +80,48 @@ func TestDemo(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the demo did not stop within 30 s of its context's end")
+	}
+}
+
+// TestDemoReceiverRefusesBadSignature: the demo's receiver answers 401 to a
+// notice whose signature is not its secret's, and says so, and 204 to the
+// same notice signed with its secret.
+func TestDemoReceiverRefusesBadSignature(t *testing.T) {
+	t.Parallel()
+	var out logcapture.Buffer
+	rcv, err := startDemoReceiver(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rcv.Close()
+	secret, err := notify.ReadSecret(rcv.SecretFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"type":"essworker.job.finished","task_id":"detach:t","client_token":"t","queue":"default","state":"completed","result":{"Outcome":"detached"},"time":"2026-12-02T08:00:00Z"}`)
+	post := func(signature string) int {
+		req, err := http.NewRequest(http.MethodPost, rcv.URL, bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set(notify.HeaderSignature, signature)
+		req.Header.Set(notify.HeaderDelivery, "d-1")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(notify.Sign([]byte("another secret"), body)); code != http.StatusUnauthorized {
+		t.Errorf("a notice signed with another secret: %d, want 401", code)
+	}
+	if code := post(notify.Sign(secret, body)); code != http.StatusNoContent {
+		t.Errorf("a notice signed with the secret: %d, want 204", code)
+	}
+	want := "notice refused: its signature does not match the secret\n" +
+		"notice: detach:t completed (detached), signature verified, delivery d-1\n"
+	if got := out.String(); got != want {
+		t.Errorf("receiver printed %q, want %q", got, want)
 	}
 }
