@@ -51,9 +51,10 @@ func TestDrainKilledWhileListingGroups(t *testing.T) {
 		return n >= 1, "DescribeScalingGroups calls: " + strconv.Itoa(n)
 	})
 	w1.kill(t)
-	pagesAtKill := emu.stats(t).Calls[esstest.ActionDescribeScalingGroups]["OK"]
-	if s := emu.stats(t); pagesAtKill >= 3 || len(s.Calls[esstest.ActionDetachLoadBalancers]) != 0 {
-		t.Fatalf("at the kill: stats %+v, want the listing under way and no detach", s)
+	atKill := emu.stats(t)
+	pagesAtKill := atKill.Calls[esstest.ActionDescribeScalingGroups]["OK"]
+	if pagesAtKill >= 3 || len(atKill.Calls[esstest.ActionDetachLoadBalancers]) != 0 {
+		t.Fatalf("at the kill: stats %+v, want the listing under way and no detach", atKill)
 	}
 	emu.setFaults(t, esstest.FaultPlan{})
 
